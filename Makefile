@@ -1,0 +1,60 @@
+# Rastro — one command per job. See README.md and CONTRIBUTING.md.
+GO        ?= go
+DATA      ?= .rastro-data
+ADDR      ?= 127.0.0.1:4380
+STATICCHECK_VERSION ?= v0.8.2
+BIN       := bin
+
+.PHONY: all run build collector widget test test-short deps generate lint check bench clean
+
+all: build
+
+## build: the collector binary and the browser bundle
+build: widget collector
+
+collector:
+	$(GO) build -trimpath -o $(BIN)/rastro-collector ./collector/cmd/rastro-collector
+
+## widget: the loader, wasm_exec.js and the module into wasm/dist/
+widget:
+	./wasm/build.sh
+
+## run: build everything and start the collector on its embedded store
+run: build
+	$(BIN)/rastro-collector serve -addr $(ADDR) -data $(DATA) -write-key wk_demo -widget-dir wasm/dist -demo
+
+## deps: install what the tests need (Chromium for the widget tests) when root
+deps:
+	./scripts/install-deps.sh
+
+## test: every test, -race, browser tests included
+test: deps widget
+	$(GO) test -race -count=1 -timeout 15m ./...
+	cd bench && $(GO) test -race -count=1 -timeout 10m ./...
+
+## test-short: the fast unit tests only
+test-short:
+	$(GO) test -race -short ./...
+
+## generate: regenerate easyjson codecs
+generate:
+	$(GO) generate ./...
+
+## lint: go vet, staticcheck, gofmt, cross-builds, stale generated code
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	GOOS=js GOARCH=wasm $(GO) build ./sdk/wire/...
+	GOOS=wasip1 GOARCH=wasm $(GO) build ./sdk/wire/...
+	$(MAKE) generate
+	git diff --exit-code -- '*_easyjson.go'
+
+check: lint test
+
+## bench: benchmarks and the peer comparison report under bench/results/
+bench: widget
+	cd bench && ./run.sh
+
+clean:
+	rm -rf $(BIN) wasm/dist

@@ -1,8 +1,11 @@
+//go:build !rastro_nojson
+
 package wire
 
 import (
 	"errors"
 	"io"
+	"time"
 
 	"github.com/mailru/easyjson"
 	"github.com/mailru/easyjson/jwriter"
@@ -56,4 +59,15 @@ func AppendEvent(dst []byte, e *Event) []byte {
 	var jw jwriter.Writer
 	e.MarshalEasyJSON(&jw)
 	return append(dst, jw.Buffer.BuildBytes()...)
+}
+
+// RawBatch is a Batch whose events are still undecoded JSON, so that the
+// collector can decode and judge each event on its own: one malformed event
+// must not cost its neighbours. See DecodeBatch.
+//
+//easyjson:json
+type RawBatch struct {
+	SentAt time.Time             `json:"sent_at"`
+	SDK    SDKInfo               `json:"sdk"`
+	Events []easyjson.RawMessage `json:"events"`
 }

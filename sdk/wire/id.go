@@ -1,8 +1,6 @@
 package wire
 
 import (
-	crand "crypto/rand"
-	"encoding/binary"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -24,10 +22,12 @@ func AppendID(dst []byte) []byte {
 
 // idGen makes UUIDv7s: 48 bits of Unix milliseconds, a 12-bit counter in
 // rand_a that keeps ids of the same millisecond ordered (RFC 9562 method 1),
-// and 62 random bits from a ChaCha8 stream seeded by crypto/rand.
+// and 62 random bits. The bits come from math/rand/v2's global source: the
+// runtime's per-thread ChaCha8 stream seeded from the operating system's
+// entropy (getrandom, or crypto.getRandomValues in a browser), which is a
+// CSPRNG without crypto/rand's weight in the WebAssembly build.
 type idGen struct {
 	mu     sync.Mutex
-	rnd    *rand.ChaCha8
 	lastMs uint64
 	seq    uint64
 }
@@ -36,17 +36,12 @@ var ids idGen
 
 func (g *idGen) next(now time.Time) [16]byte {
 	ms := uint64(now.UnixMilli())
+	r, r2 := rand.Uint64(), rand.Uint64()
 	g.mu.Lock()
-	if g.rnd == nil {
-		var seed [32]byte
-		_, _ = crand.Read(seed[:]) // never fails on supported platforms (Go 1.24+)
-		g.rnd = rand.NewChaCha8(seed)
-	}
-	r := g.rnd.Uint64()
 	switch {
 	case ms > g.lastMs:
 		g.lastMs = ms
-		g.seq = r >> 54 // random start in the lower half of the counter space
+		g.seq = r >> 54 // random start in the lowest quarter of the 12-bit counter
 	default:
 		// Same millisecond or the clock went back: count on, borrowing the
 		// next millisecond when the counter is spent.
@@ -57,13 +52,22 @@ func (g *idGen) next(now time.Time) [16]byte {
 		}
 	}
 	ms, seq := g.lastMs, g.seq
-	r2 := g.rnd.Uint64()
 	g.mu.Unlock()
 
 	var u [16]byte
-	binary.BigEndian.PutUint64(u[0:8], ms<<16|0x7000|seq)
-	binary.BigEndian.PutUint64(u[8:16], r2>>2|0x8000000000000000)
+	putUint64(u[0:8], ms<<16|0x7000|seq)
+	putUint64(u[8:16], r2>>2|0x8000000000000000)
 	return u
+}
+
+// putUint64 is binary.BigEndian.PutUint64, which this package avoids
+// because encoding/binary pulls reflect into the WebAssembly build.
+func putUint64(b []byte, v uint64) {
+	_ = b[7]
+	for i := 7; i >= 0; i-- {
+		b[i] = byte(v)
+		v >>= 8
+	}
 }
 
 const hexDigits = "0123456789abcdef"

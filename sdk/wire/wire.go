@@ -1,12 +1,9 @@
 package wire
 
-import (
-	"time"
+import "time"
 
-	"github.com/mailru/easyjson"
-)
-
-//go:generate go tool easyjson -all wire.go
+//go:generate go tool easyjson -all -build_tags !rastro_nojson wire.go
+//go:generate go tool easyjson -build_tags !rastro_nojson codec.go
 
 // Version is the wire protocol version this package speaks.
 const Version = 1
@@ -103,13 +100,4 @@ type Rejection struct {
 // ErrorBody is the JSON body of every non-200 answer of the collector.
 type ErrorBody struct {
 	Error string `json:"error"`
-}
-
-// RawBatch is a Batch whose events are still undecoded JSON, so that the
-// collector can decode and judge each event on its own: one malformed event
-// must not cost its neighbours. See DecodeBatch.
-type RawBatch struct {
-	SentAt time.Time             `json:"sent_at"`
-	SDK    SDKInfo               `json:"sdk"`
-	Events []easyjson.RawMessage `json:"events"`
 }

@@ -2,7 +2,7 @@ package wire
 
 import (
 	"math/rand/v2"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,39 +20,66 @@ func AppendID(dst []byte) []byte {
 	return appendUUID(dst, u)
 }
 
+// UUID is a UUIDv7 in binary form, for callers that keep many ids and
+// format them later (the SDK's queue does).
+type UUID [16]byte
+
+// NewUUIDAt returns a new UUIDv7 for the time now; it draws from the same
+// strictly increasing sequence as NewID.
+func NewUUIDAt(now time.Time) UUID { return ids.next(now) }
+
+// String returns u in canonical 36-character form.
+func (u UUID) String() string {
+	var b [36]byte
+	return string(appendUUID(b[:0], u))
+}
+
+// Append appends u in canonical form to dst.
+func (u UUID) Append(dst []byte) []byte { return appendUUID(dst, u) }
+
+// NewIDAt is NewID with the time given by the caller, for callers that
+// already hold the current time (reading the clock costs about 50 ns on
+// some machines). Ids stay strictly increasing even if now goes back.
+func NewIDAt(now time.Time) string {
+	var b [36]byte
+	return string(appendUUID(b[:0], ids.next(now)))
+}
+
 // idGen makes UUIDv7s: 48 bits of Unix milliseconds, a 12-bit counter in
 // rand_a that keeps ids of the same millisecond ordered (RFC 9562 method 1),
 // and 62 random bits. The bits come from math/rand/v2's global source: the
 // runtime's per-thread ChaCha8 stream seeded from the operating system's
 // entropy (getrandom, or crypto.getRandomValues in a browser), which is a
 // CSPRNG without crypto/rand's weight in the WebAssembly build.
+//
+// The millisecond and the counter live together in one word, ms<<12|seq,
+// advanced with compare-and-swap rather than under a mutex: Capture in the
+// SDK makes an id per event and this is on its hot path. Adding one to the
+// word when the counter is spent carries into the millisecond, which is
+// the "borrow the next millisecond" rule.
 type idGen struct {
-	mu     sync.Mutex
-	lastMs uint64
-	seq    uint64
+	state atomic.Uint64 // lastMs<<12 | seq
 }
 
 var ids idGen
 
 func (g *idGen) next(now time.Time) [16]byte {
-	ms := uint64(now.UnixMilli())
-	r, r2 := rand.Uint64(), rand.Uint64()
-	g.mu.Lock()
-	switch {
-	case ms > g.lastMs:
-		g.lastMs = ms
-		g.seq = r >> 54 // random start in the lowest quarter of the 12-bit counter
-	default:
-		// Same millisecond or the clock went back: count on, borrowing the
-		// next millisecond when the counter is spent.
-		g.seq++
-		if g.seq > 0xfff {
-			g.lastMs++
-			g.seq = 0
+	ms := uint64(now.UnixMilli()) & (1<<48 - 1)
+	r2 := rand.Uint64()
+	var cur uint64
+	for {
+		old := g.state.Load()
+		if ms > old>>12 {
+			cur = ms<<12 | rand.Uint64()>>54 // random start in the lowest quarter of the 12-bit counter
+		} else {
+			// Same millisecond or the clock went back: count on.
+			cur = old + 1
+		}
+		if g.state.CompareAndSwap(old, cur) {
+			break
 		}
 	}
-	ms, seq := g.lastMs, g.seq
-	g.mu.Unlock()
+	ms, seq := cur>>12, cur&0xfff
 
 	var u [16]byte
 	putUint64(u[0:8], ms<<16|0x7000|seq)

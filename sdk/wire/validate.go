@@ -39,6 +39,13 @@ func DefaultLimits() Limits {
 	return Limits{}.withDefaults()
 }
 
+// complete reports whether every field is set, as the SDK and the
+// collector pass them, so that Validate can skip withDefaults.
+func (l *Limits) complete() bool {
+	return l.MaxIDBytes > 0 && l.MaxNameBytes > 0 && l.MaxTextBytes > 0 && l.MaxProps > 0 && l.MaxPropBytes > 0 &&
+		l.MaxContextBytes > 0 && l.MaxBatchEvents > 0 && l.MaxBatchBytes > 0 && l.MaxFuture > 0
+}
+
 func (l Limits) withDefaults() Limits {
 	def := func(v *int, d int) {
 		if *v <= 0 {
@@ -79,7 +86,9 @@ func fieldErr(field, reason string) *FieldError {
 // a *FieldError naming the first bad field, or nil. now is the time
 // occurred_at is checked against.
 func (e *Event) Validate(l Limits, now time.Time) error {
-	l = l.withDefaults()
+	if !l.complete() {
+		l = l.withDefaults()
+	}
 	if e.ID == "" {
 		return fieldErr("id", "is required")
 	}
@@ -101,16 +110,41 @@ func (e *Event) Validate(l Limits, now time.Time) error {
 	if e.Channel != "" && !e.Channel.Valid() {
 		return fieldErr("channel", "unknown channel "+strconv.Quote(truncate(string(e.Channel), 32)))
 	}
-	for _, f := range [...]struct{ name, v string }{
-		{"journey", e.Journey}, {"anonymous_id", e.AnonymousID}, {"user_id", e.UserID},
-		{"session_id", e.SessionID}, {"interaction_id", e.InteractionID}, {"agent_id", e.AgentID},
-		{"emoji", e.Emoji}, {"target", e.Target}, {"lang", e.Lang},
-	} {
-		if err := checkName(f.name, f.v, l.MaxNameBytes); err != nil {
-			return err
-		}
+	// One statement per field rather than a loop over {name, value} pairs:
+	// the pairs make escape analysis leak the event's contents (costing the
+	// SDK's Capture an allocation) and building them costs as much as the
+	// checks. Empty fields, the common case, cost a comparison.
+	if err := checkOptName("journey", e.Journey, l.MaxNameBytes); err != nil {
+		return err
 	}
-	if !e.OccurredAt.IsZero() && e.OccurredAt.After(now.Add(l.MaxFuture)) {
+	if err := checkOptName("anonymous_id", e.AnonymousID, l.MaxNameBytes); err != nil {
+		return err
+	}
+	if err := checkOptName("user_id", e.UserID, l.MaxNameBytes); err != nil {
+		return err
+	}
+	if err := checkOptName("session_id", e.SessionID, l.MaxNameBytes); err != nil {
+		return err
+	}
+	if err := checkOptName("interaction_id", e.InteractionID, l.MaxNameBytes); err != nil {
+		return err
+	}
+	if err := checkOptName("agent_id", e.AgentID, l.MaxNameBytes); err != nil {
+		return err
+	}
+	if err := checkOptName("emoji", e.Emoji, l.MaxNameBytes); err != nil {
+		return err
+	}
+	if err := checkOptName("target", e.Target, l.MaxNameBytes); err != nil {
+		return err
+	}
+	if err := checkOptName("lang", e.Lang, l.MaxNameBytes); err != nil {
+		return err
+	}
+	// Whole seconds first: time.Add and After handle monotonic readings
+	// and cost more than the rest of the checks together.
+	if !e.OccurredAt.IsZero() && e.OccurredAt.Unix()-now.Unix() >= int64(l.MaxFuture/time.Second)-1 &&
+		e.OccurredAt.After(now.Add(l.MaxFuture)) {
 		return fieldErr("occurred_at", "lies more than "+l.MaxFuture.String()+" in the future")
 	}
 	if err := e.validateValue(); err != nil {
@@ -126,15 +160,13 @@ func (e *Event) Validate(l Limits, now time.Time) error {
 		return fieldErr("text", "is required for kind comment")
 	}
 	if c := e.Context; c != nil {
-		for _, f := range [...]struct{ name, v string }{
-			{"context.url", c.URL}, {"context.referrer", c.Referrer},
-			{"context.user_agent", c.UserAgent}, {"context.app_version", c.AppVersion},
-		} {
-			if len(f.v) > l.MaxContextBytes {
-				return fieldErr(f.name, "is over the limit of "+strconv.Itoa(l.MaxContextBytes)+" bytes")
+		names := [...]string{"context.url", "context.referrer", "context.user_agent", "context.app_version"}
+		for i, v := range [...]string{c.URL, c.Referrer, c.UserAgent, c.AppVersion} {
+			if len(v) > l.MaxContextBytes {
+				return fieldErr(names[i], "is over the limit of "+strconv.Itoa(l.MaxContextBytes)+" bytes")
 			}
-			if !utf8.ValidString(f.v) {
-				return fieldErr(f.name, "is not valid UTF-8")
+			if !utf8.ValidString(v) {
+				return fieldErr(names[i], "is not valid UTF-8")
 			}
 		}
 	}
@@ -178,13 +210,14 @@ func (e *Event) validateValue() error {
 		}
 	}
 	if e.Kind == KindQA {
-		for _, f := range [...]struct {
-			name string
-			v    *float64
-		}{{"scale_min", e.ScaleMin}, {"scale_max", e.ScaleMax}} {
-			if f.v != nil && !finite(*f.v) {
-				return fieldErr(f.name, "must be a finite number")
-			}
+		// Two plain ifs, not a loop over {name, pointer} pairs: such a loop
+		// makes escape analysis leak the pointers, which moves a caller's
+		// stack-allocated event to the heap.
+		if e.ScaleMin != nil && !finite(*e.ScaleMin) {
+			return fieldErr("scale_min", "must be a finite number")
+		}
+		if e.ScaleMax != nil && !finite(*e.ScaleMax) {
+			return fieldErr("scale_max", "must be a finite number")
 		}
 	} else if def.Adjustable {
 		if e.ScaleMin != nil && *e.ScaleMin != def.Min {
@@ -211,15 +244,34 @@ func (e *Event) validateValue() error {
 	return nil
 }
 
+// checkOptName is checkName for a field that may be empty.
+func checkOptName(field, v string, max int) error {
+	if v == "" {
+		return nil
+	}
+	return checkName(field, v, max)
+}
+
 func checkName(field, v string, max int) error {
 	if len(v) > max {
 		return fieldErr(field, "is "+strconv.Itoa(len(v))+" bytes, over the limit of "+strconv.Itoa(max))
 	}
-	if !utf8.ValidString(v) {
-		return fieldErr(field, "is not valid UTF-8")
-	}
+	// One pass for both checks: names are nearly always ASCII, so UTF-8 is
+	// validated only once a byte >= 0x80 shows up. An invalid string is
+	// reported as such before any control character in it.
+	checked := false
 	for i := 0; i < len(v); i++ {
-		if v[i] < 0x20 || v[i] == 0x7f {
+		c := v[i]
+		if c >= 0x80 && !checked {
+			if !utf8.ValidString(v) {
+				return fieldErr(field, "is not valid UTF-8")
+			}
+			checked = true
+		}
+		if c < 0x20 || c == 0x7f {
+			if !checked && !utf8.ValidString(v) {
+				return fieldErr(field, "is not valid UTF-8")
+			}
 			return fieldErr(field, "contains a control character")
 		}
 	}

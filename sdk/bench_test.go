@@ -1,0 +1,151 @@
+package sdk
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchClient returns a client whose dispatcher never runs on its own, so
+// that a benchmark measures Capture alone.
+func benchClient(b *testing.B) *Client {
+	c, err := New(Config{Endpoint: "http://127.0.0.1:9", WriteKey: "wk_bench",
+		QueueEvents: 1 << 17, QueueBytes: 1 << 30, BatchEvents: 1 << 30, FlushInterval: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		defer cancel()
+		c.drain()
+		_ = c.Close(ctx)
+	})
+	return c
+}
+
+// drain empties the queue without sending.
+func (c *Client) drain() {
+	c.q.mu.Lock()
+	var e Event
+	for c.q.n > 0 {
+		c.q.popOne(&e)
+	}
+	c.q.mu.Unlock()
+}
+
+func (c *Client) queued() int {
+	c.q.mu.Lock()
+	defer c.q.mu.Unlock()
+	return c.q.n
+}
+
+// BenchmarkCapture measures Capture while the queue has room: the event is
+// built, validated, given a UUIDv7 and a time, and queued.
+func BenchmarkCapture(b *testing.B) {
+	c := benchClient(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if err := c.Capture(Star("checkout.payment", 4).User("u-42").Channel(Web)); err != nil {
+			b.Fatal(err)
+		}
+		if i++; i == 1<<16 {
+			b.StopTimer()
+			c.drain()
+			i = 0
+			b.StartTimer()
+		}
+	}
+}
+
+// BenchmarkCaptureParallel measures Capture from GOMAXPROCS goroutines while
+// another goroutine keeps the queue from filling.
+func BenchmarkCaptureParallel(b *testing.B) {
+	c := benchClient(b)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if c.queued() > 1<<15 {
+				c.drain()
+			}
+			runtime.Gosched()
+		}
+	}()
+	b.ReportAllocs()
+	var full atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := c.Capture(Star("checkout.payment", 4).User("u-42").Channel(Web)); err != nil {
+				full.Add(1)
+			}
+		}
+	})
+	close(stop)
+	<-done
+	if f := full.Load(); f > int64(b.N)/100 {
+		b.Fatalf("%d of %d captures found the queue full", f, b.N)
+	}
+}
+
+// BenchmarkValidate isolates wire validation of the benchmark event.
+func BenchmarkValidate(b *testing.B) {
+	c := benchClient(b)
+	e := Star("checkout.payment", 4).User("u-42").Channel(Web).ID(placeholderID).At(time.Now())
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.validate(&e, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDelivered measures sustained delivery to a local server that
+// reads the whole body, decodes it and answers 200: events/s is what the
+// server received.
+func BenchmarkDelivered(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		comp Compression
+	}{{"gzip", Gzip}, {"plain", NoCompression}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var got atomic.Int64
+			srv := httptest.NewServer(countingHandler(&got))
+			defer srv.Close()
+			c, err := New(Config{Endpoint: srv.URL, WriteKey: "wk_bench", Compression: bc.comp, Policy: Block,
+				Logger: discardLogger()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			start := time.Now()
+			for b.Loop() {
+				if err := c.CaptureContext(ctx, Star("checkout.payment", 4).User("u-42").Channel(Web)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := c.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+			el := time.Since(start)
+			if got.Load() != int64(b.N) {
+				b.Fatalf("server got %d of %d", got.Load(), b.N)
+			}
+			b.ReportMetric(float64(got.Load())/el.Seconds(), "events/s")
+		})
+	}
+}
+
+var _ http.Handler = countingHandler(nil)

@@ -57,3 +57,15 @@ func itoa(i int) string {
 	}
 	return string(b[p:])
 }
+
+// wrap415 answers 415 to gzip bodies and passes plain ones to f.
+func wrap415(f *fakeCollector, gz *atomic.Int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			gz.Add(1)
+			http.Error(w, "unsupported encoding", http.StatusUnsupportedMediaType)
+			return
+		}
+		f.serve(w, r)
+	}
+}

@@ -187,16 +187,17 @@ func (s *sender) deliver(arr []byte, n int, durable bool) bool {
 		if !c.waitPause(ctx) || (c.limiter != nil && c.limiter.WaitN(ctx, n) != nil) {
 			return s.gaveUp(n, durable, ctx.Err())
 		}
-		status, body, retryAfter, err := s.post(ctx, arr, n)
+		status, body, retryAfter, sentGzip, err := s.post(ctx, arr, n)
 		switch {
 		case err == nil && status >= 200 && status < 300:
 			s.accept(status, body, n)
 			return true
 		case err == nil && status == http.StatusRequestEntityTooLarge:
 			return s.split(arr, n, durable)
-		case err == nil && status == http.StatusUnsupportedMediaType && !c.noGzip.Load() && c.cfg.Compression == Gzip:
-			c.log.Warn("rastro: collector refused gzip; sending plain JSON from now on")
-			c.noGzip.Store(true)
+		case err == nil && status == http.StatusUnsupportedMediaType && sentGzip:
+			if !c.noGzip.Swap(true) {
+				c.log.Warn("rastro: collector refused gzip; sending plain JSON from now on")
+			}
 			continue
 		case err == nil && !retryable(status):
 			err = &statusError{status: status, body: string(body)}
@@ -314,7 +315,7 @@ func (s *sender) accept(status int, body []byte, n int) {
 
 // post sends one batch body and returns the status, the first 64 KiB of
 // the answer and the Retry-After delay.
-func (s *sender) post(ctx context.Context, arr []byte, n int) (int, []byte, time.Duration, error) {
+func (s *sender) post(ctx context.Context, arr []byte, n int) (status int, answer []byte, wait time.Duration, gz bool, err error) {
 	c := s.c
 	// The body is prefix + arr + "}". arr lives at s.buf[s.prefix:] except
 	// for split halves and outbox batches, which are copied there.
@@ -326,7 +327,7 @@ func (s *sender) post(ctx context.Context, arr []byte, n int) (int, []byte, time
 	s.writePrefix(body[:0], c.wallNow())
 	s.buf = body[:s.prefix+len(arr)]
 
-	gz := c.cfg.Compression == Gzip && !c.noGzip.Load()
+	gz = c.cfg.Compression == Gzip && !c.noGzip.Load()
 	if gz {
 		s.zbuf.Reset()
 		s.gz.Reset(&s.zbuf)
@@ -338,7 +339,7 @@ func (s *sender) post(ctx context.Context, arr []byte, n int) (int, []byte, time
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, 0, err
+		return 0, nil, 0, gz, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.cfg.WriteKey)
@@ -348,7 +349,7 @@ func (s *sender) post(ctx context.Context, arr []byte, n int) (int, []byte, time
 	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return 0, nil, 0, err
+		return 0, nil, 0, gz, err
 	}
 	defer resp.Body.Close()
 	s.resp = s.resp[:0]
@@ -359,9 +360,9 @@ func (s *sender) post(ctx context.Context, arr []byte, n int) (int, []byte, time
 	if err != nil && resp.StatusCode < 300 {
 		// The collector answered but the answer broke off: it may or may not
 		// have stored the batch, so send it again; it dedupes by id.
-		return 0, nil, 0, err
+		return 0, nil, 0, gz, err
 	}
-	return resp.StatusCode, s.resp, retryAfter(resp.Header.Get("Retry-After"), time.Now()), nil
+	return resp.StatusCode, s.resp, retryAfter(resp.Header.Get("Retry-After"), time.Now()), gz, nil
 }
 
 // writePrefix writes {"sent_at":"...","sdk":{...},"events": into dst's

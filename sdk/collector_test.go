@@ -42,8 +42,8 @@ type fakeCollector struct {
 	rejected map[string]bool
 	targets  map[string]map[string]bool // target -> distinct ids stored with it
 	last     map[string]wire.Event      // target -> the event last stored
-	times    []time.Time // arrival of each request
-	after    []string    // ids seen in requests after a 4xx refusal
+	times    []time.Time                // arrival of each request
+	after    []string                   // ids seen in requests after a 4xx refusal
 }
 
 func newFakeCollector(t *testing.T, script func(req int, events []wire.Event) action) *fakeCollector {

@@ -184,7 +184,7 @@ func TestMemoryStaysBoundedWhileTheCollectorIsDown(t *testing.T) {
 	require.NoError(t, err)
 	peak, stop := sampleHeap()
 	for i := range 300000 {
-		_ = c.Capture(Comment("support.chat", "the agent solved it in one call").User("u-"+itoa(i%1000)).Channel(Chat))
+		_ = c.Capture(Comment("support.chat", "the agent solved it in one call").User("u-" + itoa(i%1000)).Channel(Chat))
 	}
 	base, max := stop()
 	s := c.Stats()

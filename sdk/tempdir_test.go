@@ -1,0 +1,5 @@
+package sdk_test
+
+import "os"
+
+func tempDir() (string, error) { return os.MkdirTemp("", "rastro-outbox-example-") }

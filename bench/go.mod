@@ -1,0 +1,20 @@
+module github.com/rastrohq/rastro/bench
+
+go 1.26.8
+
+require (
+	github.com/mailru/easyjson v0.9.2
+	github.com/posthog/posthog-go v1.5.2
+	github.com/rastrohq/rastro v0.0.0
+	gopkg.in/segmentio/analytics-go.v3 v3.1.0
+)
+
+require (
+	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
+	github.com/josharian/intern v1.0.0 // indirect
+	github.com/segmentio/backo-go v1.1.0 // indirect
+	github.com/xtgo/uuid v0.0.0-20140804021211-a0b114877d4c // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
+
+replace github.com/rastrohq/rastro => ../

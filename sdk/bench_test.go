@@ -14,7 +14,8 @@ import (
 // that a benchmark measures Capture alone.
 func benchClient(b *testing.B) *Client {
 	c, err := New(Config{Endpoint: "http://127.0.0.1:9", WriteKey: "wk_bench",
-		QueueEvents: 1 << 17, QueueBytes: 1 << 30, BatchEvents: 1 << 30, FlushInterval: time.Hour})
+		QueueEvents: 1 << 17, QueueBytes: 1 << 30, BatchEvents: 1 << 30, FlushInterval: time.Hour,
+		Logger: discardLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -173,26 +173,14 @@ func (c *Client) capture(ctx context.Context, e *Event) error {
 	if genID {
 		e.w.ID = ""
 		e.uid = wire.NewUUIDAt(now)
-		e.has |= hasUID
+		e.hasUID = true
 	}
 	e.size = int32(e.estimateSize())
 	return c.enqueue(ctx, e)
 }
 
 func (c *Client) validate(e *Event, now time.Time) error {
-	// Fields assigned directly, not through view: a store through a
-	// pointer would make escape analysis move e to the heap.
-	w := e.w
-	if e.has&hasVal != 0 {
-		w.Value = &e.val
-	}
-	if e.has&hasMin != 0 {
-		w.ScaleMin = &e.smin
-	}
-	if e.has&hasMax != 0 {
-		w.ScaleMax = &e.smax
-	}
-	return w.Validate(c.cfg.Limits, now)
+	return e.w.Validate(c.cfg.Limits, now)
 }
 
 func (c *Client) enqueue(ctx context.Context, e *Event) error {

@@ -40,26 +40,33 @@ const (
 // Every method returns a modified copy, so an Event is a value that can be
 // reused as a template. An Event is checked only when it is captured.
 type Event struct {
-	w wire.Event // Value, ScaleMin and ScaleMax stay nil: see val, smin, smax
-	// val, smin and smax hold the numbers without a heap allocation each;
-	// has says which are set.
-	val, smin, smax float64
-	has             uint8
-	size            int32 // estimated JSON size, set by Capture
+	// w is the wire form. Its Value, ScaleMin and ScaleMax point into
+	// smallInts for whole numbers 0..10 (every rating but QA's), so that
+	// building and capturing an event allocates nothing; other numbers get
+	// a pointer of their own. They are never written through.
+	w    wire.Event
+	size int32 // estimated JSON size, set by Capture
 	// uid is the id Capture made, formatted only when the event is encoded
 	// (hasUID); w.ID is then empty.
-	uid wire.UUID
+	uid    wire.UUID
+	hasUID bool
 }
 
-const (
-	hasVal uint8 = 1 << iota
-	hasMin
-	hasMax
-	hasUID
-)
+// smallInts backs the numbers of most events; see Event.w.
+var smallInts = [...]float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+
+// num returns a pointer to v that the event may keep.
+func num(v float64) *float64 {
+	if v >= 0 && v <= 10 && v == float64(int(v)) {
+		return &smallInts[int(v)]
+	}
+	p := new(float64)
+	*p = v
+	return p
+}
 
 func rated(k wire.Kind, tp string, v float64) Event {
-	return Event{w: wire.Event{Kind: k, Touchpoint: tp}, val: v, has: hasVal}
+	return Event{w: wire.Event{Kind: k, Touchpoint: tp, Value: num(v)}}
 }
 
 // Click records that a customer clicked target at touchpoint tp.
@@ -149,11 +156,9 @@ func (e Event) At(t time.Time) Event { e.w.OccurredAt = t; return e }
 // or both ends for QA. min is ignored for kinds whose bottom is fixed.
 func (e Event) Scale(min, max float64) Event {
 	if e.w.Kind == wire.KindQA {
-		e.smin = min
-		e.has |= hasMin
+		e.w.ScaleMin = num(min)
 	}
-	e.smax = max
-	e.has |= hasMax
+	e.w.ScaleMax = num(max)
 	return e
 }
 
@@ -187,24 +192,18 @@ func (e Event) URL(url string) Event {
 	return e
 }
 
-// Wire returns the wire form of e, as Capture would send it (without the id
-// and time Capture fills in). The result owns fresh copies of the numbers.
+// Wire returns the wire form of e, as Capture would send it (with the id
+// Capture made, if any). The result owns fresh copies of the numbers.
 func (e Event) Wire() wire.Event {
 	w := e.w
-	if e.has&hasUID != 0 {
+	if e.hasUID {
 		w.ID = e.uid.String()
 	}
-	if e.has&hasVal != 0 {
-		v := e.val
-		w.Value = &v
-	}
-	if e.has&hasMin != 0 {
-		v := e.smin
-		w.ScaleMin = &v
-	}
-	if e.has&hasMax != 0 {
-		v := e.smax
-		w.ScaleMax = &v
+	for _, p := range []**float64{&w.Value, &w.ScaleMin, &w.ScaleMax} {
+		if *p != nil {
+			v := **p
+			*p = &v
+		}
 	}
 	return w
 }
@@ -213,34 +212,20 @@ func (e Event) Wire() wire.Event {
 // arrived in wire form.
 func FromWire(w wire.Event) Event {
 	e := Event{w: w}
-	e.w.Value, e.w.ScaleMin, e.w.ScaleMax = nil, nil, nil
-	if w.Value != nil {
-		e.val, e.has = *w.Value, e.has|hasVal
-	}
-	if w.ScaleMin != nil {
-		e.smin, e.has = *w.ScaleMin, e.has|hasMin
-	}
-	if w.ScaleMax != nil {
-		e.smax, e.has = *w.ScaleMax, e.has|hasMax
+	for _, p := range []**float64{&e.w.Value, &e.w.ScaleMin, &e.w.ScaleMax} {
+		if *p != nil {
+			*p = num(**p)
+		}
 	}
 	return e
 }
 
-// view fills w with e's fields, pointing the numbers into e and the id
-// into idBuf. w must not outlive e or idBuf.
+// view fills w with e's fields, formatting the id Capture made into idBuf.
+// w must not outlive idBuf.
 func (e *Event) view(w *wire.Event, idBuf *[36]byte) {
 	*w = e.w
-	if e.has&hasUID != 0 {
+	if e.hasUID {
 		w.ID = unsafe.String(&idBuf[0], len(e.uid.Append(idBuf[:0])))
-	}
-	if e.has&hasVal != 0 {
-		w.Value = &e.val
-	}
-	if e.has&hasMin != 0 {
-		w.ScaleMin = &e.smin
-	}
-	if e.has&hasMax != 0 {
-		w.ScaleMax = &e.smax
 	}
 }
 
@@ -255,8 +240,10 @@ func (e *Event) estimateSize() int {
 	if c := w.Context; c != nil {
 		n += 64 + len(c.URL) + len(c.Referrer) + len(c.UserAgent) + len(c.AppVersion)
 	}
-	for k, v := range w.Props {
-		n += 6 + len(k) + len(v)
+	if len(w.Props) > 0 {
+		for k, v := range w.Props {
+			n += 6 + len(k) + len(v)
+		}
 	}
 	return n
 }

@@ -56,7 +56,7 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 		var e Event
 		require.NoError(t, DecodeEvent(re, &e))
 		require.Equal(t, viaStd.Events[i], e)
-		require.Equal(t, string(AppendEvent(nil, &e)), string(AppendEvent(nil, &viaStd.Events[i])))
+		require.JSONEq(t, string(AppendEvent(nil, &e)), string(AppendEvent(nil, &viaStd.Events[i])))
 	}
 
 	r := Response{Accepted: 3, Duplicates: 1, Rejected: []Rejection{{Index: 2, ID: "x", Field: "value", Error: "bad"}}}

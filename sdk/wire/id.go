@@ -88,13 +88,18 @@ func (g *idGen) next(now time.Time) [16]byte {
 }
 
 // putUint64 is binary.BigEndian.PutUint64, which this package avoids
-// because encoding/binary pulls reflect into the WebAssembly build.
+// because encoding/binary pulls reflect into the WebAssembly build. Written
+// out, the compiler turns it into one byte-swapped store.
 func putUint64(b []byte, v uint64) {
 	_ = b[7]
-	for i := 7; i >= 0; i-- {
-		b[i] = byte(v)
-		v >>= 8
-	}
+	b[0] = byte(v >> 56)
+	b[1] = byte(v >> 48)
+	b[2] = byte(v >> 40)
+	b[3] = byte(v >> 32)
+	b[4] = byte(v >> 24)
+	b[5] = byte(v >> 16)
+	b[6] = byte(v >> 8)
+	b[7] = byte(v)
 }
 
 const hexDigits = "0123456789abcdef"

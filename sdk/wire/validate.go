@@ -170,6 +170,9 @@ func (e *Event) Validate(l Limits, now time.Time) error {
 			}
 		}
 	}
+	if len(e.Props) == 0 {
+		return nil
+	}
 	if len(e.Props) > l.MaxProps {
 		return fieldErr("props", "has "+strconv.Itoa(len(e.Props))+" entries, over the limit of "+strconv.Itoa(l.MaxProps))
 	}
@@ -256,9 +259,27 @@ func checkName(field, v string, max int) error {
 	if len(v) > max {
 		return fieldErr(field, "is "+strconv.Itoa(len(v))+" bytes, over the limit of "+strconv.Itoa(max))
 	}
+	// Eight bytes at a time while every byte is printable ASCII, the usual
+	// case; anything else takes the byte loop below.
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		const lo, hi = 0x0101010101010101, 0x8080808080808080
+		below20 := (x - 0x20*lo) & ^x & hi // a byte < 0x20 (bytes >= 0x80 are caught by x&hi)
+		del := x ^ 0x7f*lo
+		isDel := (del - lo) & ^del & hi
+		if x&hi|below20|isDel != 0 {
+			break
+		}
+	}
+	if i == len(v) {
+		return nil
+	}
 	// One pass for both checks: names are nearly always ASCII, so UTF-8 is
 	// validated only once a byte >= 0x80 shows up. An invalid string is
 	// reported as such before any control character in it.
+	v = v[i:] // the bytes before are printable ASCII
 	checked := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -285,6 +306,8 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+// finite reports whether f is neither NaN nor infinite: f-f is NaN exactly
+// then.
+func finite(f float64) bool { return f-f == 0 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

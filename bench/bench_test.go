@@ -79,10 +79,10 @@ type contender struct {
 }
 
 var contenders = []contender{
-	{"rastro", func(b *testing.B, url string) sdkUnderTest { return newRastro(b, url, sdk.Gzip, 0) }},
-	{"rastro-plain", func(b *testing.B, url string) sdkUnderTest { return newRastro(b, url, sdk.NoCompression, 0) }},
-	{"segment", newSegment},
-	{"posthog", newPosthog},
+	{"sdk=rastro", func(b *testing.B, url string) sdkUnderTest { return newRastro(b, url, sdk.Gzip, 0) }},
+	{"sdk=rastro-plain", func(b *testing.B, url string) sdkUnderTest { return newRastro(b, url, sdk.NoCompression, 0) }},
+	{"sdk=segment", newSegment},
+	{"sdk=posthog", newPosthog},
 }
 
 // captureChunk is how many captures are timed between two pauses in
@@ -100,7 +100,7 @@ func BenchmarkCapture(b *testing.B) {
 		name string
 		make func(b *testing.B, url string) (capture func() error, flush func(), close func() error)
 	}{
-		{"rastro", func(b *testing.B, url string) (func() error, func(), func() error) {
+		{"sdk=rastro", func(b *testing.B, url string) (func() error, func(), func() error) {
 			c, err := sdk.New(sdk.Config{Endpoint: url, WriteKey: "wk_bench", FlushInterval: time.Hour,
 				Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
@@ -114,7 +114,7 @@ func BenchmarkCapture(b *testing.B) {
 			}
 			return capture, flush, func() error { return c.Close(context.Background()) }
 		}},
-		{"segment", func(b *testing.B, url string) (func() error, func(), func() error) {
+		{"sdk=segment", func(b *testing.B, url string) (func() error, func(), func() error) {
 			c, err := analytics.NewWithConfig("wk_bench", analytics.Config{Endpoint: url, BatchSize: captureChunk,
 				Interval: time.Millisecond, Logger: analytics.StdLogger(log.New(io.Discard, "", 0))})
 			if err != nil {
@@ -122,7 +122,7 @@ func BenchmarkCapture(b *testing.B) {
 			}
 			return func() error { return c.Enqueue(segmentEvent()) }, nil, c.Close
 		}},
-		{"posthog", func(b *testing.B, url string) (func() error, func(), func() error) {
+		{"sdk=posthog", func(b *testing.B, url string) (func() error, func(), func() error) {
 			c, err := posthog.NewWithConfig("wk_bench", posthog.Config{Endpoint: url, BatchSize: captureChunk,
 				Interval: time.Millisecond, Logger: posthog.StdLogger(log.New(io.Discard, "", 0))})
 			if err != nil {

@@ -78,6 +78,9 @@ func (q *queue) popOne(dst *Event) {
 	q.n--
 	q.bytes -= int(dst.size)
 	q.popped++
+	if q.n == 0 {
+		q.head = 0 // start over at the front of the ring, still in cache
+	}
 }
 
 // popBatch moves up to max events (and no more than limit in sequence

@@ -1,9 +1,12 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -740,3 +743,43 @@ func goroutineDump() string {
 }
 
 var _ = fmt.Sprint
+
+func TestBatchesRespectTheByteLimit(t *testing.T) {
+	const limit = 8 << 10
+	var biggest atomic.Int64
+	f := newFakeCollector(t, nil)
+	inner := f.srv.Config.Handler
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := readBody(r)
+		require.NoError(t, err)
+		if n := int64(len(body)); n > biggest.Load() {
+			biggest.Store(n)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Header.Del("Content-Encoding")
+		inner.ServeHTTP(w, r)
+	})
+	cfg := testConfig(f.URL())
+	cfg.Limits = wire.Limits{MaxBatchBytes: limit}
+	cfg.BatchEvents = 500
+	c, err := New(cfg)
+	require.NoError(t, err)
+	text := strings.Repeat("é", 300) // 600 bytes, escaped as is
+	for i := range 200 {
+		require.NoError(t, c.Capture(Comment("support", text).Target(target(i))))
+	}
+	// An event bigger than a whole batch is dropped, not sent.
+	huge := Comment("support", strings.Repeat("x", 4000))
+	for _, k := range "abcdefghij" {
+		huge = huge.Prop(string(k), strings.Repeat("y", 500))
+	}
+	require.NoError(t, c.Capture(huge))
+	err = closeWithin(t, c, 5*time.Second)
+	var ce *CloseError
+	require.ErrorAs(t, err, &ce)
+	require.EqualValues(t, 1, ce.Stats.Dropped.TooLarge)
+	require.LessOrEqual(t, biggest.Load(), int64(limit))
+	require.Greater(t, biggest.Load(), int64(limit/2), "batches are filled")
+	requireExactlyOnce(t, f, 200, nil)
+	requireAccounted(t, c.Stats())
+}

@@ -1,7 +1,3 @@
-// Command sdk-go is a small Go service that reports customer feedback to a
-// Rastro collector with the Go SDK. Start a collector (make run), then:
-//
-//	go run ./examples/sdk-go -endpoint http://127.0.0.1:4380 -key wk_demo
 package main
 
 import (

@@ -38,7 +38,7 @@ type sdkUnderTest struct {
 	close   func() error
 }
 
-func newRastro(b *testing.B, url string, comp sdk.Compression, queue int) sdkUnderTest {
+func newRastro(b testing.TB, url string, comp sdk.Compression, queue int) sdkUnderTest {
 	c, err := sdk.New(sdk.Config{Endpoint: url, WriteKey: "wk_bench", Compression: comp,
 		QueueEvents: queue, QueueBytes: queue * 400, Policy: sdk.Block, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -55,7 +55,7 @@ func newRastro(b *testing.B, url string, comp sdk.Compression, queue int) sdkUnd
 	}
 }
 
-func newSegment(b *testing.B, url string) sdkUnderTest {
+func newSegment(b testing.TB, url string) sdkUnderTest {
 	c, err := analytics.NewWithConfig("wk_bench", analytics.Config{Endpoint: url,
 		Logger: analytics.StdLogger(log.New(io.Discard, "", 0))})
 	if err != nil {
@@ -64,7 +64,7 @@ func newSegment(b *testing.B, url string) sdkUnderTest {
 	return sdkUnderTest{capture: func() error { return c.Enqueue(segmentEvent()) }, close: c.Close}
 }
 
-func newPosthog(b *testing.B, url string) sdkUnderTest {
+func newPosthog(b testing.TB, url string) sdkUnderTest {
 	c, err := posthog.NewWithConfig("wk_bench", posthog.Config{Endpoint: url,
 		Logger: posthog.StdLogger(log.New(io.Discard, "", 0))})
 	if err != nil {
@@ -75,12 +75,12 @@ func newPosthog(b *testing.B, url string) sdkUnderTest {
 
 type contender struct {
 	name string
-	make func(b *testing.B, url string) sdkUnderTest
+	make func(tb testing.TB, url string) sdkUnderTest
 }
 
 var contenders = []contender{
-	{"sdk=rastro", func(b *testing.B, url string) sdkUnderTest { return newRastro(b, url, sdk.Gzip, 0) }},
-	{"sdk=rastro-plain", func(b *testing.B, url string) sdkUnderTest { return newRastro(b, url, sdk.NoCompression, 0) }},
+	{"sdk=rastro", func(tb testing.TB, url string) sdkUnderTest { return newRastro(tb, url, sdk.Gzip, 0) }},
+	{"sdk=rastro-plain", func(tb testing.TB, url string) sdkUnderTest { return newRastro(tb, url, sdk.NoCompression, 0) }},
 	{"sdk=segment", newSegment},
 	{"sdk=posthog", newPosthog},
 }

@@ -127,13 +127,16 @@ type Config struct {
 	// Limits are the event and batch limits, the same as the collector's.
 	// Defaults to wire.DefaultLimits().
 	Limits wire.Limits
-	// HTTPClient sends the batches. Defaults to a client with its own
-	// transport keeping Workers idle connections.
+	// HTTPClient sends the batches; Timeout bounds each request on top of
+	// its own settings. Defaults to a client with its own transport keeping
+	// Workers idle connections.
 	HTTPClient *http.Client
 	// Logger receives the client's logs. Defaults to slog.Default().
 	Logger *slog.Logger
-	// OnResult, when set, is called from a sender goroutine after each batch
-	// and for each drop. It must not block for long.
+	// OnResult, when set, is called after each batch the collector answered
+	// (from a sender goroutine) and for each drop (from the goroutine that
+	// dropped: Capture's own for ReasonQueueFull and ReasonEvicted). It must
+	// be quick and safe for concurrent use. Defaults to nil.
 	OnResult func(Result)
 	// SDK names the library in each batch. Defaults to "rastro-go" and the
 	// SDK version.

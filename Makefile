@@ -5,7 +5,7 @@ ADDR      ?= 127.0.0.1:4380
 STATICCHECK_VERSION ?= v0.8.2
 BIN       := bin
 
-.PHONY: all run build collector widget test test-short deps generate lint check bench clean
+.PHONY: all run build collector widget test test-short deps generate lint check bench fuzz clean
 
 all: build
 
@@ -44,6 +44,7 @@ generate:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	GOOS=js GOARCH=wasm $(GO) build ./sdk/wire/...
 	GOOS=js GOARCH=wasm $(GO) build -tags rastro_nojson ./sdk/wire/...
@@ -56,6 +57,16 @@ check: lint test
 ## bench: benchmarks and the peer comparison report under bench/results/
 bench: widget
 	cd bench && ./run.sh
+
+## fuzz: every fuzz target for FUZZTIME each (seed corpora also run in make test)
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
 
 clean:
 	rm -rf $(BIN) wasm/dist

@@ -71,3 +71,17 @@ type Data struct {
 	ReceivedAt time.Time `json:"received_at"`
 	Origin     string    `json:"origin"`
 }
+
+// Sentiments, from the score (see package normalize for the thresholds).
+const (
+	Negative = "negative"
+	Neutral  = "neutral"
+	Positive = "positive"
+)
+
+// NPS classes of a kind nps trace: 0-6, 7-8 and 9-10.
+const (
+	Detractor = "detractor"
+	Passive   = "passive"
+	Promoter  = "promoter"
+)

@@ -1,0 +1,295 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rastrohq/rastro/collector/ingest"
+	"github.com/rastrohq/rastro/collector/query"
+	"github.com/rastrohq/rastro/collector/store"
+	"github.com/rastrohq/rastro/collector/trace"
+	"github.com/rastrohq/rastro/sdk/wire"
+)
+
+// DefaultAddr is where the collector listens unless told otherwise.
+const DefaultAddr = "127.0.0.1:4380"
+
+// Config configures a Server. Its zero value, with one write key, serves on
+// DefaultAddr.
+type Config struct {
+	// Addr is the TCP address to listen on. Defaults to DefaultAddr.
+	Addr string
+	// WriteKeys may send events. At least one is required.
+	WriteKeys []ingest.WriteKey
+	// ReadKeys may read traces, summaries and metrics. With none, the read
+	// side answers loopback clients only.
+	ReadKeys []string
+	// Limits bound batches and events; zero fields take wire's defaults.
+	Limits wire.Limits
+	// MaxEventBytes bounds the JSON of one event. Defaults to 16 KiB.
+	MaxEventBytes int
+	// MaxInFlightBytes bounds the bytes of all batches being handled.
+	// Defaults to 64 MiB.
+	MaxInFlightBytes int64
+	// Retention deletes traces older than this, checked hourly. Zero keeps
+	// traces forever.
+	Retention time.Duration
+	// TLSCertFile and TLSKeyFile serve HTTPS when both are set.
+	TLSCertFile, TLSKeyFile string
+	// WidgetDir serves the browser bundle (make widget) under /widget/.
+	// Empty serves none.
+	WidgetDir string
+	// ShutdownTimeout bounds how long in-flight batches may take to finish
+	// on shutdown. Defaults to 30s.
+	ShutdownTimeout time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the collector: ingest, read side, operations endpoints, over
+// one store.
+type Server struct {
+	cfg     Config
+	store   store.Store
+	ingest  *ingest.Handler
+	metrics *metrics
+	handler http.Handler
+	log     *slog.Logger
+	ready   atomic.Bool
+}
+
+// New returns a Server over st, which it closes when Serve returns.
+func New(cfg Config, st store.Store) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		return nil, errors.New("server: TLS needs both a certificate and a key file")
+	}
+	limits := wire.DefaultLimits()
+	if cfg.Limits.MaxBatchEvents > 0 {
+		limits.MaxBatchEvents = cfg.Limits.MaxBatchEvents
+	}
+	keys, err := ingest.NewKeys(cfg.WriteKeys, limits.MaxBatchEvents)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{cfg: cfg, store: st, log: cfg.Logger, metrics: newMetrics(st)}
+	s.ingest, err = ingest.New(ingest.Config{
+		Keys: keys, Appender: st, Limits: cfg.Limits, MaxEventBytes: cfg.MaxEventBytes,
+		MaxInFlightBytes: cfg.MaxInFlightBytes, Metrics: s.metrics, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the collector's HTTP handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/batch", s.ingest)
+	read := s.readAuth(query.New(s.store))
+	mux.Handle("GET /v1/traces", read)
+	mux.Handle("GET /v1/traces/export", read)
+	mux.Handle("GET /v1/summary", read)
+	mux.HandleFunc("GET /v1/schema/trace", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/schema+json")
+		_, _ = w.Write(trace.Schema)
+	})
+	mux.Handle("GET /metrics", s.readAuth(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.cfg.WidgetDir != "" {
+		mux.Handle("GET /widget/", http.StripPrefix("/widget/", http.FileServer(http.Dir(s.cfg.WidgetDir))))
+	}
+	mux.HandleFunc("GET /{$}", s.index)
+	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if !s.ready.Load() {
+		ingest.WriteError(w, http.StatusServiceUnavailable, "not ready")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.store.Stats(ctx); err != nil {
+		ingest.WriteError(w, http.StatusServiceUnavailable, "store: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// readAuth lets a request through with a read key, or from loopback when
+// no read key is configured.
+func (s *Server) readAuth(next http.Handler) http.Handler {
+	keys := make([][]byte, len(s.cfg.ReadKeys))
+	for i, k := range s.cfg.ReadKeys {
+		keys[i] = []byte(k)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(keys) == 0 {
+			if !isLoopback(r.RemoteAddr) {
+				ingest.WriteError(w, http.StatusForbidden, "the read side answers loopback clients only until a read key is configured (-read-key)")
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		got := []byte(bearerToken(r.Header.Get("Authorization")))
+		for _, k := range keys {
+			if subtle.ConstantTimeCompare(got, k) == 1 {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="rastro"`)
+		ingest.WriteError(w, http.StatusUnauthorized, "a read key is required: Authorization: Bearer <read key>")
+	})
+}
+
+func bearerToken(h string) string {
+	const p = "Bearer "
+	if len(h) > len(p) && strings.EqualFold(h[:len(p)], p) {
+		return strings.TrimSpace(h[len(p):])
+	}
+	return ""
+}
+
+func isLoopback(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ListenAndServe listens on cfg.Addr and serves until ctx is done; see
+// Serve.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		_ = s.store.Close()
+		return fmt.Errorf("server: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve answers on ln until ctx is done, then shuts down gracefully: it
+// stops accepting, lets in-flight batches finish (so every acknowledged
+// event is stored) within ShutdownTimeout, and closes the store.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if s.cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			_ = s.store.Close()
+			_ = ln.Close()
+			return fmt.Errorf("server: TLS: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
+	retention := s.startRetention(ctx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.ready.Store(true)
+	if len(s.cfg.ReadKeys) == 0 {
+		s.log.Warn("no read key configured: traces, summaries and metrics answer loopback clients only")
+	}
+	s.log.Info("rastro-collector ready", "url", scheme+"://"+ln.Addr().String(), "write_keys", len(s.cfg.WriteKeys))
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.ready.Store(false)
+	s.log.Info("shutting down: finishing in-flight batches", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	shutErr := srv.Shutdown(sctx)
+	<-retention
+	closeErr := s.store.Close()
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	if err := errors.Join(serveErr, shutErr, closeErr); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// startRetention deletes expired traces hourly until ctx is done; the
+// returned channel closes when it has stopped.
+func (s *Server) startRetention(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if s.cfg.Retention <= 0 {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			n, err := s.store.DeleteBefore(ctx, time.Now().Add(-s.cfg.Retention))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Error("retention", "err", err)
+			case n > 0:
+				s.log.Info("retention: deleted expired traces", "traces", n, "older_than", s.cfg.Retention)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return done
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	host := r.Host
+	fmt.Fprintf(w, indexHTML, host, host)
+}
+

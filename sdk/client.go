@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -418,9 +419,16 @@ func (c *Client) dispatchLoop() {
 // dispatch pops full batches, or with force everything queued now, and
 // hands them on.
 func (c *Client) dispatch(force bool) {
-	c.q.mu.Lock()
-	limit := c.q.pushed
-	c.q.mu.Unlock()
+	// A forced flush sends what was queued when it began, so steady
+	// captures cannot keep it going; otherwise every full batch leaves,
+	// also those filled while this runs (their kick may have been
+	// coalesced with the one that woke us).
+	limit := uint64(math.MaxUint64)
+	if force {
+		c.q.mu.Lock()
+		limit = c.q.pushed
+		c.q.mu.Unlock()
+	}
 	for {
 		b := batchPool.Get().(*batch)
 		c.q.mu.Lock()

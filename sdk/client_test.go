@@ -341,12 +341,15 @@ func TestQueuePolicies(t *testing.T) {
 		cfg.QueueEvents = 100
 		cfg.Workers = 1
 		cfg.BatchEvents = 10
+		// Only full batches leave, so exactly two are in flight whatever
+		// the machine's load (a flush timer could send a partial one).
+		cfg.FlushInterval = time.Hour
 		c, err := New(cfg)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = closeWithin(t, c, 50*time.Millisecond) })
 		return c
 	}
-	fill := func(c *Client) (refused int) {
+	fill := func(t *testing.T, c *Client) (refused int) {
 		// The worker takes one batch and blocks on the collector; the
 		// dispatcher takes a second one and waits for the worker. Then the
 		// queue fills up.
@@ -358,7 +361,7 @@ func TestQueuePolicies(t *testing.T) {
 				require.NoError(t, err)
 			}
 			if i == 30 {
-				require.Eventually(t, func() bool { return c.Stats().InFlight == 20 }, 5*time.Second, time.Millisecond)
+				require.Eventually(t, func() bool { return c.Stats().InFlight == 20 }, 5*time.Second, time.Millisecond, "stats %+v", c.Stats())
 			}
 		}
 		require.Equal(t, 20, c.Stats().InFlight)
@@ -366,7 +369,7 @@ func TestQueuePolicies(t *testing.T) {
 	}
 	t.Run("drop newest", func(t *testing.T) {
 		c := newClient(DropNewest)
-		refused := fill(c)
+		refused := fill(t, c)
 		s := c.Stats()
 		require.Equal(t, 100, s.Queued)
 		require.EqualValues(t, refused, s.Dropped.QueueFull)
@@ -377,7 +380,7 @@ func TestQueuePolicies(t *testing.T) {
 	})
 	t.Run("drop oldest", func(t *testing.T) {
 		c := newClient(DropOldest)
-		require.Zero(t, fill(c))
+		require.Zero(t, fill(t, c))
 		s := c.Stats()
 		require.Equal(t, 100, s.Queued)
 		require.EqualValues(t, 300-100-20, s.Dropped.Evicted)
@@ -386,7 +389,7 @@ func TestQueuePolicies(t *testing.T) {
 	})
 	t.Run("block", func(t *testing.T) {
 		c := newClient(Block)
-		require.Positive(t, fill(c), "Capture never blocks, even under Block")
+		require.Positive(t, fill(t, c), "Capture never blocks, even under Block")
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		start := time.Now()

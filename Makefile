@@ -21,7 +21,11 @@ widget:
 
 ## run: build everything and start the collector on its embedded store
 run: build
-	$(BIN)/rastro-collector serve -addr $(ADDR) -data $(DATA) -write-key wk_demo -widget-dir wasm/dist -demo
+	@echo "Rastro collector on http://$(ADDR)/  (write key: wk_demo; store: $(DATA)/)"
+	@echo "  send:    curl -H 'Authorization: Bearer wk_demo' -d '{\"events\":[{\"id\":\"demo-1\",\"kind\":\"star\",\"touchpoint\":\"checkout\",\"value\":4}]}' http://$(ADDR)/v1/batch"
+	@echo "  read:    http://$(ADDR)/v1/traces   http://$(ADDR)/v1/summary?group_by=touchpoint"
+	@echo "  operate: http://$(ADDR)/healthz   http://$(ADDR)/metrics"
+	$(BIN)/rastro-collector serve -addr $(ADDR) -data $(DATA) -write-key wk_demo -widget-dir wasm/dist
 
 ## deps: install what the tests need (Chromium for the widget tests) when root
 deps:

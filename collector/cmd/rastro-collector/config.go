@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rastrohq/rastro/collector/ingest"
+)
+
+// fileConfig is the YAML config file (-config). Flags override it.
+//
+//	addr: 127.0.0.1:4380
+//	data: /var/lib/rastro
+//	retention: 8760h        # keep a year; 0 or absent keeps forever
+//	sync: full              # full (default) or normal
+//	write_keys:
+//	  - key: wk_live_3f9a
+//	    name: website        # the trace source
+//	    origins: [https://shop.example]
+//	    rate: 2000           # events/s; -1 unlimited; default 10000
+//	    burst: 4000
+//	read_keys: [rk_cx_team]
+//	limits:
+//	  max_batch_bytes: 524288
+//	  max_batch_events: 500
+//	  max_event_bytes: 16384
+//	  max_text_bytes: 4096
+//	  max_in_flight_bytes: 67108864
+//	tls: {cert: cert.pem, key: key.pem}
+//	widget_dir: wasm/dist
+type fileConfig struct {
+	Addr      string            `yaml:"addr"`
+	Data      string            `yaml:"data"`
+	Retention duration          `yaml:"retention"`
+	Sync      string            `yaml:"sync"`
+	WriteKeys []ingest.WriteKey `yaml:"write_keys"`
+	ReadKeys  []string          `yaml:"read_keys"`
+	Limits    struct {
+		MaxBatchBytes    int   `yaml:"max_batch_bytes"`
+		MaxBatchEvents   int   `yaml:"max_batch_events"`
+		MaxEventBytes    int   `yaml:"max_event_bytes"`
+		MaxTextBytes     int   `yaml:"max_text_bytes"`
+		MaxInFlightBytes int64 `yaml:"max_in_flight_bytes"`
+	} `yaml:"limits"`
+	TLS struct {
+		Cert string `yaml:"cert"`
+		Key  string `yaml:"key"`
+	} `yaml:"tls"`
+	WidgetDir string `yaml:"widget_dir"`
+}
+
+// duration reads "720h" style durations from YAML.
+type duration time.Duration
+
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value == "0" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 720h", n.Line, n.Value)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func loadConfig(path string) (*fileConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var c fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return &c, nil
+}

@@ -1,0 +1,177 @@
+// Command rastro-collector receives customer-feedback events, stores them as
+// traces of the common trace format and answers queries about them.
+//
+//	rastro-collector serve -addr 127.0.0.1:4380 -data DIR [-config FILE] [-write-key KEY ...] [-read-key KEY ...]
+//
+// serve is the default subcommand. Run rastro-collector serve -h for every
+// flag.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rastrohq/rastro/collector/ingest"
+	"github.com/rastrohq/rastro/collector/server"
+	"github.com/rastrohq/rastro/collector/store/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "rastro-collector:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stderr)
+	case "version":
+		fmt.Fprintln(stderr, "rastro-collector", version)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (commands: serve, version)", cmd)
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		addr      = fs.String("addr", "", "address to listen on (default "+server.DefaultAddr+")")
+		data      = fs.String("data", "", "folder of the embedded store (default .rastro-data)")
+		config    = fs.String("config", "", "YAML config file; flags override it")
+		keyRate   = fs.Float64("write-key-rate", 0, "events/s each -write-key may send; -1 unlimited (default 10000)")
+		retention = fs.Duration("retention", 0, "delete traces older than this, e.g. 8760h (default keep forever)")
+		syncMode  = fs.String("sync", "", "store durability: full (fsync every commit, default) or normal")
+		tlsCert   = fs.String("tls-cert", "", "TLS certificate file (with -tls-key: serve HTTPS)")
+		tlsKey    = fs.String("tls-key", "", "TLS key file")
+		widgetDir = fs.String("widget-dir", "", "serve the browser bundle (make widget) from this folder under /widget/")
+		logLevel  = fs.String("log-level", "info", "debug, info, warn or error")
+		logJSON   = fs.Bool("log-json", false, "log JSON lines instead of text")
+		writeKeys listFlag
+		readKeys  listFlag
+	)
+	fs.Var(&writeKeys, "write-key", "a write key, named after itself, any origin (repeatable; also RASTRO_WRITE_KEYS, comma-separated)")
+	fs.Var(&readKeys, "read-key", "a read key for traces, summaries and metrics (repeatable; also RASTRO_READ_KEYS)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	if *logJSON {
+		log = slog.New(slog.NewJSONHandler(stderr, opts))
+	} else {
+		log = slog.New(slog.NewTextHandler(stderr, opts))
+	}
+
+	fc := &fileConfig{}
+	if *config != "" {
+		var err error
+		if fc, err = loadConfig(*config); err != nil {
+			return err
+		}
+	}
+	cfg := server.Config{
+		Addr:             first(*addr, fc.Addr),
+		ReadKeys:         append(fc.ReadKeys, readKeys...),
+		Retention:        time.Duration(fc.Retention),
+		TLSCertFile:      first(*tlsCert, fc.TLS.Cert),
+		TLSKeyFile:       first(*tlsKey, fc.TLS.Key),
+		WidgetDir:        first(*widgetDir, fc.WidgetDir),
+		MaxEventBytes:    fc.Limits.MaxEventBytes,
+		MaxInFlightBytes: fc.Limits.MaxInFlightBytes,
+		Logger:           log,
+		WriteKeys:        fc.WriteKeys,
+	}
+	cfg.Limits.MaxBatchBytes = fc.Limits.MaxBatchBytes
+	cfg.Limits.MaxBatchEvents = fc.Limits.MaxBatchEvents
+	cfg.Limits.MaxTextBytes = fc.Limits.MaxTextBytes
+	if *retention != 0 {
+		cfg.Retention = *retention
+	}
+	cfg.ReadKeys = append(cfg.ReadKeys, splitEnv("RASTRO_READ_KEYS")...)
+	for _, k := range append(writeKeys, splitEnv("RASTRO_WRITE_KEYS")...) {
+		cfg.WriteKeys = append(cfg.WriteKeys, ingest.WriteKey{Token: k, Rate: *keyRate})
+	}
+	if len(cfg.WriteKeys) == 0 {
+		return errors.New("serve: no write key: pass -write-key KEY, set RASTRO_WRITE_KEYS, or list write_keys in -config")
+	}
+
+	dir := first(*data, fc.Data, ".rastro-data")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	var sopts sqlite.Options
+	switch first(*syncMode, fc.Sync, "full") {
+	case "full":
+	case "normal":
+		sopts.Sync = sqlite.SyncNormal
+	default:
+		return fmt.Errorf("-sync: %q is not full or normal", *syncMode)
+	}
+	st, err := sqlite.Open(filepath.Join(dir, "traces.db"), sopts)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(cfg, st)
+	if err != nil {
+		_ = st.Close()
+		return err
+	}
+	log.Info("store open", "path", filepath.Join(dir, "traces.db"), "version", version)
+	return srv.ListenAndServe(ctx)
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func splitEnv(name string) []string {
+	var out []string
+	for _, v := range strings.Split(os.Getenv(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

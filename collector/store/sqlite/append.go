@@ -1,0 +1,384 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/mailru/easyjson"
+
+	"github.com/rastrohq/rastro/collector/store"
+	"github.com/rastrohq/rastro/collector/trace"
+)
+
+// columns are the columns Append writes, in the order of a row's args.
+const columns = "id, t, kind, touchpoint, channel, journey, user_id, agent_id, score, value, sentiment, nps_class, body"
+
+const nColumns = 13
+
+// maxChunkLog2 sets the largest multi-row INSERT: 1<<maxChunkLog2 rows.
+// The writer prepares one statement per power of two up to it and covers
+// any number of rows with them (64+64+32+4+1 for 165).
+const maxChunkLog2 = 6
+
+// Request states: the writer and a cancelled caller race for a pending
+// request with CompareAndSwap, so exactly one of them owns its outcome.
+const (
+	pending int32 = iota
+	taken
+	cancelled
+)
+
+// request is one Append call waiting for the writer.
+type request struct {
+	ctx  context.Context
+	ids  []string
+	args []any // nColumns per trace, in the order of columns
+	// inserted is written by the writer once it took the request and read
+	// by the caller after the result.
+	inserted []bool
+	state    atomic.Int32
+	res      chan result // buffered: the writer never blocks on a caller
+}
+
+type result struct {
+	inserted []bool
+	err      error
+}
+
+// Append stores traces and returns once the new ones are committed (and,
+// with SyncFull, on disk). Concurrent calls are committed together by one
+// writer goroutine. A call whose ctx ends before the writer took it
+// returns ctx.Err() and writes nothing; once taken, it waits for the
+// commit.
+func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) {
+	if db.isClosed() {
+		return nil, store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(traces) == 0 {
+		return []bool{}, nil
+	}
+	req := &request{
+		ctx:      ctx,
+		ids:      make([]string, len(traces)),
+		args:     make([]any, 0, nColumns*len(traces)),
+		inserted: make([]bool, len(traces)),
+		res:      make(chan result, 1),
+	}
+	// Encoding happens here, in the callers' goroutines, so that the
+	// writer only binds and steps.
+	for i := range traces {
+		t := &traces[i]
+		if t.ID == "" {
+			return nil, fmt.Errorf("sqlite: append: trace %d has no id", i)
+		}
+		body, err := easyjson.Marshal(t)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: append: encode trace %s: %w", t.ID, err)
+		}
+		d := &t.Data
+		req.ids[i] = t.ID
+		req.args = append(req.args, t.ID, nanos(t.Time), string(d.Kind), d.Touchpoint,
+			string(d.Channel), d.Journey, d.UserID, d.AgentID, nullFloat(d.Score), nullFloat(d.Value),
+			d.Sentiment, d.NPSClass, body)
+	}
+
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return nil, store.ErrClosed
+	}
+	select {
+	case db.queue <- req:
+		db.mu.RUnlock()
+	case <-ctx.Done():
+		db.mu.RUnlock()
+		return nil, ctx.Err()
+	}
+
+	select {
+	case r := <-req.res:
+		return r.inserted, r.err
+	case <-ctx.Done():
+		if req.state.CompareAndSwap(pending, cancelled) {
+			return nil, ctx.Err()
+		}
+		r := <-req.res // taken: its rows are being committed
+		return r.inserted, r.err
+	}
+}
+
+func nullFloat(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// rowRef points at one row of a request.
+type rowRef struct {
+	req *request
+	i   int
+}
+
+// writer owns the write connection. Its goroutine takes every pending
+// request (up to MaxBatchRows), inserts them in one transaction and
+// commits once: the fsync, the dominant cost of a commit, is shared by all
+// the callers (group commit).
+type writer struct {
+	db      *DB
+	inserts [maxChunkLog2 + 1]*sql.Stmt // inserts[k] inserts 1<<k rows
+	idRange *sql.Stmt                   // ids of a seq range
+
+	// Reused across commits.
+	batch  []*request
+	rows   []rowRef
+	args   []any
+	seen   map[string]struct{}
+	newIDs map[string]struct{}
+}
+
+func newWriter(db *DB) (*writer, error) {
+	w := &writer{
+		db:     db,
+		seen:   make(map[string]struct{}),
+		newIDs: make(map[string]struct{}),
+	}
+	for k := range w.inserts {
+		s, err := db.write.Prepare(insertSQL(1 << k))
+		if err != nil {
+			w.close()
+			return nil, fmt.Errorf("prepare insert: %w", err)
+		}
+		w.inserts[k] = s
+	}
+	s, err := db.write.Prepare("SELECT id FROM traces WHERE seq BETWEEN ? AND ?")
+	if err != nil {
+		w.close()
+		return nil, fmt.Errorf("prepare select: %w", err)
+	}
+	w.idRange = s
+	return w, nil
+}
+
+func insertSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO traces(" + columns + ") VALUES ")
+	row := "(" + strings.Repeat("?,", nColumns-1) + "?)"
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(" ON CONFLICT(id) DO NOTHING")
+	return b.String()
+}
+
+func (w *writer) close() {
+	for _, s := range w.inserts {
+		if s != nil {
+			_ = s.Close()
+		}
+	}
+	if w.idRange != nil {
+		_ = w.idRange.Close()
+	}
+}
+
+func (w *writer) run() {
+	defer close(w.db.done)
+	defer w.close()
+	for {
+		select {
+		case req, ok := <-w.db.queue:
+			if !ok {
+				return // closed and drained
+			}
+			w.batch = w.batch[:0]
+			n := w.take(req)
+		more:
+			for n < w.db.opts.MaxBatchRows {
+				select {
+				case req, ok := <-w.db.queue:
+					if !ok {
+						break more
+					}
+					n += w.take(req)
+				default:
+					break more
+				}
+			}
+			if len(w.batch) > 0 {
+				w.commit()
+			}
+		case job := <-w.db.deletes:
+			n, err := w.deleteChunk(job.before)
+			job.res <- deleteResult{n, err}
+		}
+	}
+}
+
+// take adds req to the batch unless its caller gave up, and returns the
+// rows it adds.
+func (w *writer) take(req *request) int {
+	if err := req.ctx.Err(); err != nil {
+		if req.state.CompareAndSwap(pending, cancelled) {
+			req.res <- result{err: err}
+		}
+		return 0
+	}
+	if !req.state.CompareAndSwap(pending, taken) {
+		return 0
+	}
+	w.batch = append(w.batch, req)
+	return len(req.ids)
+}
+
+// commit writes the batch in one transaction and answers every request.
+func (w *writer) commit() {
+	if w.db.testHookCommit != nil {
+		w.db.testHookCommit()
+	}
+	inserted, err := w.insert()
+	if err == nil {
+		w.db.count.Add(int64(inserted))
+	}
+	for _, req := range w.batch {
+		if err != nil {
+			req.res <- result{err: err}
+			continue
+		}
+		req.res <- result{inserted: req.inserted}
+	}
+	clear(w.batch) // drop references to the requests
+}
+
+// insert inserts the rows of the batch not seen earlier in it, marks the
+// new ones in their request's inserted and returns how many rows are new.
+func (w *writer) insert() (int, error) {
+	clear(w.seen)
+	w.rows = w.rows[:0]
+	w.args = w.args[:0]
+	for _, req := range w.batch {
+		for i, id := range req.ids {
+			if _, dup := w.seen[id]; dup {
+				continue
+			}
+			w.seen[id] = struct{}{}
+			w.rows = append(w.rows, rowRef{req, i})
+			w.args = append(w.args, req.args[i*nColumns:(i+1)*nColumns]...)
+		}
+	}
+	defer clear(w.args) // drop references to the bodies
+
+	ctx := context.Background() // one caller's ctx must not abort the others' commit
+	tx, err := w.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	total := 0
+	for lo := 0; lo < len(w.rows); {
+		k := maxChunkLog2
+		for 1<<k > len(w.rows)-lo {
+			k--
+		}
+		hi := lo + 1<<k
+		n, err := w.insertChunk(ctx, tx, k, w.rows[lo:hi], w.args[lo*nColumns:hi*nColumns])
+		if err != nil {
+			return 0, err
+		}
+		total += n
+		lo = hi
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: append: commit: %w", err)
+	}
+	return total, nil
+}
+
+// insertChunk inserts 1<<k rows with one statement. When some ids were
+// already stored it reads back which rows are new: one statement assigns
+// its new rows consecutive seqs ending at the last insert rowid.
+func (w *writer) insertChunk(ctx context.Context, tx *sql.Tx, k int, rows []rowRef, args []any) (int, error) {
+	res, err := tx.StmtContext(ctx, w.inserts[k]).ExecContext(ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append: insert: %w", err)
+	}
+	affected, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append: insert: %w", err)
+	}
+	n := int(affected)
+	switch {
+	case n == len(rows):
+		for _, r := range rows {
+			r.req.inserted[r.i] = true
+		}
+		return n, nil
+	case n == 0:
+		return 0, nil
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append: insert: %w", err)
+	}
+	clear(w.newIDs)
+	q, err := tx.StmtContext(ctx, w.idRange).QueryContext(ctx, last-affected+1, last)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append: read back: %w", err)
+	}
+	defer q.Close()
+	for q.Next() {
+		var id string
+		if err := q.Scan(&id); err != nil {
+			return 0, fmt.Errorf("sqlite: append: read back: %w", err)
+		}
+		w.newIDs[id] = struct{}{}
+	}
+	if err := q.Err(); err != nil {
+		return 0, fmt.Errorf("sqlite: append: read back: %w", err)
+	}
+	if len(w.newIDs) != n {
+		return 0, fmt.Errorf("sqlite: append: read back %d new rows, want %d", len(w.newIDs), n)
+	}
+	for _, r := range rows {
+		if _, ok := w.newIDs[r.req.ids[r.i]]; ok {
+			r.req.inserted[r.i] = true
+		}
+	}
+	return n, nil
+}
+
+type deleteJob struct {
+	before int64
+	res    chan deleteResult
+}
+
+type deleteResult struct {
+	n   int64
+	err error
+}
+
+// deleteSQL deletes one chunk of the oldest traces, found through the
+// index on t.
+const deleteSQL = "DELETE FROM traces WHERE seq IN (SELECT seq FROM traces WHERE t < ? LIMIT ?)"
+
+func (w *writer) deleteChunk(before int64) (int64, error) {
+	res, err := w.db.write.Exec(deleteSQL, before, w.db.opts.DeleteChunkRows)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete: %w", err)
+	}
+	w.db.count.Add(-n)
+	return n, nil
+}

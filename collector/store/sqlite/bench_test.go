@@ -1,0 +1,181 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rastrohq/rastro/collector/store"
+	"github.com/rastrohq/rastro/collector/trace"
+	"github.com/rastrohq/rastro/sdk/wire"
+)
+
+// benchTrace returns a realistic rated trace: about 560 bytes of JSON.
+func benchTrace(i int, at time.Time) trace.Trace {
+	kinds := []wire.Kind{wire.KindStar, wire.KindNPS, wire.KindCSAT, wire.KindCES, wire.KindClick}
+	touchpoints := []string{"checkout", "support", "home", "search", "onboarding", "billing", "profile", "cart"}
+	kind := kinds[i%len(kinds)]
+	v, lo, hi := float64(i%5+1), 1.0, 5.0
+	if kind == wire.KindNPS {
+		v, lo, hi = float64(i%11), 0, 10
+	}
+	score := (v - lo) / (hi - lo)
+	sentiment := trace.Neutral
+	switch {
+	case score < 0.4:
+		sentiment = trace.Negative
+	case score > 0.6:
+		sentiment = trace.Positive
+	}
+	t := trace.Trace{
+		SpecVersion: trace.SpecVersion, ID: wire.NewIDAt(at), Source: "rastro://bench",
+		Type: trace.TypePrefix + string(kind), Time: at, DataContentType: trace.ContentType, DataSchema: trace.DataSchema,
+		Data: trace.Data{
+			Kind: kind, Touchpoint: touchpoints[i%len(touchpoints)], Channel: wire.ChannelWeb, Journey: "purchase",
+			AnonymousID: "anon-0193f8a2", UserID: fmt.Sprintf("user-%d", i%1000), SessionID: "sess-0193f8a2",
+			Value: &v, Min: &lo, Max: &hi, Score: &score, Sentiment: sentiment,
+			Context:    &wire.Context{URL: "https://shop.example.com/checkout/payment", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)"},
+			ReceivedAt: at, Origin: trace.OriginWire,
+		},
+	}
+	if i%4 == 0 {
+		t.Data.AgentID = fmt.Sprintf("agent-%d", i%20)
+	}
+	if kind == wire.KindNPS {
+		t.Data.NPSClass = trace.Passive
+		switch {
+		case v <= 6:
+			t.Data.NPSClass = trace.Detractor
+		case v >= 9:
+			t.Data.NPSClass = trace.Promoter
+		}
+	}
+	if kind == wire.KindClick {
+		t.Data.Value, t.Data.Min, t.Data.Max, t.Data.Score, t.Data.Sentiment = nil, nil, nil, nil, ""
+	}
+	return t
+}
+
+// BenchmarkAppend appends from 64 concurrent callers (as many HTTP
+// requests would), each call carrying batch traces with new UUIDv7 ids.
+func BenchmarkAppend(b *testing.B) {
+	for _, sync := range []struct {
+		name string
+		mode SyncMode
+	}{{"full", SyncFull}, {"normal", SyncNormal}} {
+		for _, batch := range []int{1, 10, 100} {
+			b.Run(fmt.Sprintf("sync=%s/batch=%d", sync.name, batch), func(b *testing.B) {
+				db, err := Open(filepath.Join(b.TempDir(), "traces.db"), Options{Sync: sync.mode})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				b.ReportAllocs()
+				b.SetParallelism(32) // 32 callers per CPU
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					traces := make([]trace.Trace, batch)
+					for i := range traces {
+						traces[i] = benchTrace(i, time.Now())
+					}
+					for pb.Next() {
+						now := time.Now()
+						for i := range traces {
+							traces[i].ID = wire.NewIDAt(now)
+							traces[i].Time = now
+						}
+						ins, err := db.Append(context.Background(), traces)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if !ins[0] {
+							b.Error("duplicate")
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "rows/s")
+			})
+		}
+	}
+}
+
+// BenchmarkSummary aggregates 200k traces on 8 touchpoints over 30 days.
+func BenchmarkSummary(b *testing.B) {
+	const rows = 200_000
+	db, err := Open(filepath.Join(b.TempDir(), "traces.db"), Options{Sync: SyncNormal})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	step := 30 * 24 * time.Hour / rows
+	batch := make([]trace.Trace, 0, 1000)
+	for i := range rows {
+		batch = append(batch, benchTrace(i, start.Add(time.Duration(i)*step)))
+		if len(batch) == cap(batch) {
+			if _, err := db.Append(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		q    store.SummaryQuery
+	}{
+		{"by=touchpoint", store.SummaryQuery{GroupBy: store.ByTouchpoint}},
+		{"by=touchpoint/last=7d", store.SummaryQuery{GroupBy: store.ByTouchpoint, Filter: store.Filter{From: start.Add(23 * 24 * time.Hour)}}},
+		{"by=day", store.SummaryQuery{GroupBy: store.ByDay}},
+		{"by=agent", store.SummaryQuery{GroupBy: store.ByAgent}},
+		{"by=kind/touchpoint=checkout", store.SummaryQuery{GroupBy: store.ByKind, Filter: store.Filter{Touchpoint: "checkout"}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				g, err := db.Summary(ctx, tc.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(g) == 0 {
+					b.Fatal("no groups")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed())/1e6/float64(b.N), "ms/op")
+		})
+	}
+}
+
+// BenchmarkQuery reads pages of 100 traces.
+func BenchmarkQuery(b *testing.B) {
+	db, err := Open(filepath.Join(b.TempDir(), "traces.db"), Options{Sync: SyncNormal})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	batch := make([]trace.Trace, 0, 1000)
+	for i := range 20_000 {
+		batch = append(batch, benchTrace(i, start.Add(time.Duration(i)*time.Second)))
+		if len(batch) == cap(batch) {
+			if _, err := db.Append(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	b.ReportAllocs()
+	f := store.Filter{Touchpoint: "checkout"}
+	for b.Loop() {
+		p, err := db.Query(ctx, f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Cursor = p.Next // wraps to the first page after the last
+	}
+}

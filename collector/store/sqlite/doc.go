@@ -1,0 +1,2 @@
+// Package sqlite is the collector's embedded default store.
+package sqlite

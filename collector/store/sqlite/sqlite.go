@@ -1,0 +1,282 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+
+	"github.com/rastrohq/rastro/collector/store"
+)
+
+var _ store.Store = (*DB)(nil)
+
+// SyncMode is the SQLite synchronous level of the write connection: when
+// a commit reaches the disk.
+type SyncMode int
+
+const (
+	// SyncFull fsyncs the write-ahead log at every commit: an acknowledged
+	// trace survives a crash of the process, of the OS, and a power loss.
+	SyncFull SyncMode = iota
+	// SyncNormal fsyncs only at checkpoints: an acknowledged trace survives
+	// a crash of the process, but the last commits may be lost when the
+	// OS crashes or the power fails. The database is never corrupted.
+	SyncNormal
+)
+
+func (m SyncMode) pragma() (string, error) {
+	switch m {
+	case SyncFull:
+		return "FULL", nil
+	case SyncNormal:
+		return "NORMAL", nil
+	}
+	return "", fmt.Errorf("sqlite: Options.Sync: unknown mode %d", int(m))
+}
+
+// Options configure a DB. The zero value is the durable default.
+type Options struct {
+	// Sync is the synchronous level of commits. Defaults to SyncFull.
+	Sync SyncMode
+	// BusyTimeout is how long a connection waits for a lock held by
+	// another connection or process. Defaults to 5s.
+	BusyTimeout time.Duration
+	// ReadConns bounds the pool of read connections used by Query, Scan
+	// and Summary. Defaults to 4.
+	ReadConns int
+	// MaxBatchRows bounds the rows the writer commits in one transaction
+	// (group commit). One Append call is never split, so a transaction may
+	// exceed it by one call. Defaults to 5000.
+	MaxBatchRows int
+	// QueueLen bounds the Append calls waiting for the writer; when it is
+	// full Append waits for room (or for its context). Defaults to 1024.
+	QueueLen int
+	// DeleteChunkRows is how many rows DeleteBefore removes per
+	// transaction, so that retention never holds the writer for long.
+	// Defaults to 2000.
+	DeleteChunkRows int
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if _, err := o.Sync.pragma(); err != nil {
+		return o, err
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"BusyTimeout", int64(o.BusyTimeout)},
+		{"ReadConns", int64(o.ReadConns)},
+		{"MaxBatchRows", int64(o.MaxBatchRows)},
+		{"QueueLen", int64(o.QueueLen)},
+		{"DeleteChunkRows", int64(o.DeleteChunkRows)},
+	} {
+		if f.v < 0 {
+			return o, fmt.Errorf("sqlite: Options.%s: %d is negative", f.name, f.v)
+		}
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.BusyTimeout == 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	def(&o.ReadConns, 4)
+	def(&o.MaxBatchRows, 5000)
+	def(&o.QueueLen, 1024)
+	def(&o.DeleteChunkRows, 2000)
+	return o, nil
+}
+
+// DB is a store.Store in one SQLite database file. It is safe for
+// concurrent use.
+type DB struct {
+	path string
+	opts Options
+
+	write *sql.DB // one connection, used only by the writer goroutine
+	read  *sql.DB // query_only connections
+
+	// mu guards closed and sends on queue: Append sends under RLock, Close
+	// takes the write lock, so no send can follow close(queue).
+	mu      sync.RWMutex
+	closed  bool
+	queue   chan *request
+	deletes chan *deleteJob
+	done    chan struct{} // closed when the writer goroutine returns
+
+	count atomic.Int64 // rows in the table
+
+	// testHookCommit, when set before the first Append, is called by the
+	// writer before each commit.
+	testHookCommit func()
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS traces (
+	seq        INTEGER PRIMARY KEY,
+	id         TEXT    NOT NULL UNIQUE,
+	t          INTEGER NOT NULL,
+	kind       TEXT    NOT NULL,
+	touchpoint TEXT    NOT NULL,
+	channel    TEXT    NOT NULL,
+	journey    TEXT    NOT NULL,
+	user_id    TEXT    NOT NULL,
+	agent_id   TEXT    NOT NULL,
+	score      REAL,
+	value      REAL,
+	sentiment  TEXT    NOT NULL,
+	nps_class  TEXT    NOT NULL,
+	body       BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS traces_t ON traces(t);
+CREATE INDEX IF NOT EXISTS traces_touchpoint ON traces(touchpoint, t, kind, score, value, sentiment, nps_class);
+CREATE INDEX IF NOT EXISTS traces_user ON traces(user_id, t) WHERE user_id <> '';
+CREATE INDEX IF NOT EXISTS traces_agent ON traces(agent_id, t) WHERE agent_id <> '';
+PRAGMA user_version = 1;
+`
+
+// Open opens the database at path, creating it (but not its folder) when
+// it does not exist, and starts its writer.
+func Open(path string, opts Options) (*DB, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	sync, _ := opts.Sync.pragma()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	u := url.URL{Scheme: "file", OmitHost: true, Path: abs}
+	base := u.String() + "?_busy_timeout=" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)
+
+	write, err := sql.Open("sqlite3", base+"&_journal_mode=WAL&_synchronous="+sync+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	db := &DB{path: abs, opts: opts, write: write}
+	if err := db.init(); err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite3", base+"&_query_only=1")
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(opts.ReadConns)
+	read.SetMaxIdleConns(opts.ReadConns)
+	read.SetConnMaxLifetime(0)
+	read.SetConnMaxIdleTime(0)
+	db.read = read
+
+	db.queue = make(chan *request, opts.QueueLen)
+	db.deletes = make(chan *deleteJob)
+	db.done = make(chan struct{})
+	w, err := newWriter(db)
+	if err != nil {
+		_ = read.Close()
+		_ = write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	go w.run()
+	return db, nil
+}
+
+func (db *DB) init() error {
+	ctx := context.Background()
+	var mode string
+	if err := db.write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal mode is %q, not wal", mode)
+	}
+	var version int
+	if err := db.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if version > 1 {
+		return fmt.Errorf("schema version %d is newer than this build's 1", version)
+	}
+	if _, err := db.write.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	// Counted once here; Append and DeleteBefore keep it current.
+	var n int64
+	if err := db.write.QueryRowContext(ctx, "SELECT count(*) FROM traces").Scan(&n); err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	db.count.Store(n)
+	return nil
+}
+
+// Stats reports the traces kept and the bytes of the database and its
+// write-ahead log.
+func (db *DB) Stats(ctx context.Context) (store.Stats, error) {
+	if db.isClosed() {
+		return store.Stats{}, store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Stats{}, err
+	}
+	var size int64
+	for _, p := range []string{db.path, db.path + "-wal"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return store.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
+		}
+		size += fi.Size()
+	}
+	return store.Stats{Traces: db.count.Load(), Bytes: size}, nil
+}
+
+func (db *DB) isClosed() bool {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.closed
+}
+
+// Close waits for the Append calls already queued to be committed, stops
+// the writer and closes the database. It is idempotent; afterwards every
+// method returns store.ErrClosed.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.mu.Lock()
+		db.closed = true
+		close(db.queue)
+		db.mu.Unlock()
+		<-db.done
+		err := db.read.Close()
+		if werr := db.write.Close(); err == nil {
+			err = werr
+		}
+		if err != nil {
+			db.closeErr = fmt.Errorf("sqlite: close: %w", err)
+		}
+	})
+	return db.closeErr
+}

@@ -148,9 +148,8 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 var gzPool sync.Pool // *gzip.Reader
 
 type work struct {
-	events []wire.Event
+	batch  wire.Batch
 	traces []trace.Trace
-	index  []int // index in the batch of each trace
 }
 
 var workPool = sync.Pool{New: func() any { return new(work) }}
@@ -240,47 +239,42 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time) (
 	if err := h.readBody(buf, r.Body, gz); err != nil {
 		return nil, err
 	}
-	batch, err := wire.DecodeBatch(buf.Bytes())
-	if err != nil {
-		return nil, fail(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "wire: "))
-	}
-	if n := len(batch.Events); n > h.limits.MaxBatchEvents {
-		return nil, fail(http.StatusRequestEntityTooLarge, "batch has "+strconv.Itoa(n)+" events, over the limit of "+
-			strconv.Itoa(h.limits.MaxBatchEvents)+": split the batch")
-	}
-
 	wk := workPool.Get().(*work)
 	defer func() {
-		clear(wk.events)
+		clear(wk.batch.Events)
 		clear(wk.traces)
-		wk.events, wk.traces, wk.index = wk.events[:0], wk.traces[:0], wk.index[:0]
+		wk.batch.Events, wk.traces = wk.batch.Events[:0], wk.traces[:0]
 		workPool.Put(wk)
 	}()
 	resp := &wire.Response{Rejected: []wire.Rejection{}}
-	meta := normalize.Batch{Source: k.Name, SentAt: batch.SentAt, ReceivedAt: now}
-	wk.events = grow(wk.events, len(batch.Events))
-	for i, raw := range batch.Events {
-		ev := &wk.events[i]
-		if len(raw) > h.cfg.MaxEventBytes {
-			h.reject(resp, i, peekID(raw), "", "event is "+strconv.Itoa(len(raw))+" bytes, over the limit of "+strconv.Itoa(h.cfg.MaxEventBytes))
-			continue
+	// One pass over a well-formed body; a malformed event sends the batch
+	// down the slow path, which judges each event on its own.
+	if err := wire.DecodeBatchInto(buf.Bytes(), &wk.batch); err == nil {
+		if n := len(wk.batch.Events); n > h.limits.MaxBatchEvents {
+			return nil, tooManyEvents(n, h.limits.MaxBatchEvents)
 		}
-		if err := wire.DecodeEvent(raw, ev); err != nil {
-			h.reject(resp, i, peekID(raw), "", "malformed event: not a JSON object of wire protocol v1 fields")
-			continue
+		meta := normalize.Batch{Source: k.Name, SentAt: wk.batch.SentAt, ReceivedAt: now}
+		for i := range wk.batch.Events {
+			h.judge(resp, wk, i, &wk.batch.Events[i], &meta, now, nil)
 		}
-		if err := ev.Validate(h.limits, now); err != nil {
-			var fe *wire.FieldError
-			if errors.As(err, &fe) {
-				h.reject(resp, i, ev.ID, fe.Field, fe.Reason)
-			} else {
-				h.reject(resp, i, ev.ID, "", err.Error())
+	} else {
+		batch, err := wire.DecodeBatch(buf.Bytes())
+		if err != nil {
+			return nil, fail(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "wire: "))
+		}
+		if n := len(batch.Events); n > h.limits.MaxBatchEvents {
+			return nil, tooManyEvents(n, h.limits.MaxBatchEvents)
+		}
+		meta := normalize.Batch{Source: k.Name, SentAt: batch.SentAt, ReceivedAt: now}
+		wk.batch.Events = grow(wk.batch.Events, len(batch.Events))
+		for i, raw := range batch.Events {
+			ev := &wk.batch.Events[i]
+			if err := wire.DecodeEvent(raw, ev); err != nil {
+				h.reject(resp, i, peekID(raw), "", "malformed event: not a JSON object of wire protocol v1 fields")
+				continue
 			}
-			continue
+			h.judge(resp, wk, i, ev, &meta, now, raw)
 		}
-		wk.traces = append(wk.traces, trace.Trace{})
-		wk.index = append(wk.index, i)
-		normalize.Event(ev, &meta, &wk.traces[len(wk.traces)-1])
 	}
 	if len(wk.traces) == 0 {
 		return resp, nil
@@ -306,6 +300,51 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time) (
 		h.cfg.Metrics.Events(resp.Accepted, resp.Duplicates)
 	}
 	return resp, nil
+}
+
+// judge validates event i and, when it is good, normalizes it into the
+// next trace. raw is its JSON when known; otherwise its size is estimated
+// by re-encoding only when it might be over the limit.
+func (h *Handler) judge(resp *wire.Response, wk *work, i int, ev *wire.Event, meta *normalize.Batch, now time.Time, raw []byte) {
+	if size := eventSize(ev, raw); size > h.cfg.MaxEventBytes {
+		h.reject(resp, i, ev.ID, "", "event is "+strconv.Itoa(size)+" bytes, over the limit of "+strconv.Itoa(h.cfg.MaxEventBytes))
+		return
+	}
+	if err := ev.Validate(h.limits, now); err != nil {
+		var fe *wire.FieldError
+		if errors.As(err, &fe) {
+			h.reject(resp, i, ev.ID, fe.Field, fe.Reason)
+		} else {
+			h.reject(resp, i, ev.ID, "", err.Error())
+		}
+		return
+	}
+	wk.traces = append(wk.traces, trace.Trace{})
+	normalize.Event(ev, meta, &wk.traces[len(wk.traces)-1])
+}
+
+// eventSize is the JSON size of an event: len(raw) when known, else the
+// sum of its field lengths, which is close enough to enforce a limit that
+// stands well above any valid event.
+func eventSize(ev *wire.Event, raw []byte) int {
+	if raw != nil {
+		return len(raw)
+	}
+	n := len(ev.ID) + len(ev.Kind) + len(ev.Touchpoint) + len(ev.Channel) + len(ev.Journey) + len(ev.AnonymousID) +
+		len(ev.UserID) + len(ev.SessionID) + len(ev.InteractionID) + len(ev.AgentID) + len(ev.Emoji) + len(ev.Text) +
+		len(ev.Target) + len(ev.Lang)
+	if c := ev.Context; c != nil {
+		n += len(c.URL) + len(c.Referrer) + len(c.UserAgent) + len(c.AppVersion)
+	}
+	for k, v := range ev.Props {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+func tooManyEvents(n, max int) *Error {
+	return fail(http.StatusRequestEntityTooLarge, "batch has "+strconv.Itoa(n)+" events, over the limit of "+
+		strconv.Itoa(max)+": split the batch")
 }
 
 func grow[T any](s []T, n int) []T {

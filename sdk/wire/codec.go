@@ -33,6 +33,26 @@ type decodeError struct{ msg string }
 func (e *decodeError) Error() string        { return "wire: not a batch: " + e.msg }
 func (e *decodeError) Is(target error) bool { return target == ErrNotBatch }
 
+// DecodeBatchInto decodes a whole batch into b in one pass, reusing the
+// capacity of b.Events. It is the fast path for well-formed bodies: it
+// fails on the first malformed event, and callers then judge each event on
+// its own with DecodeBatch and DecodeEvent. Both decode events alike; only
+// DecodeBatchInto skips unknown fields without checking their JSON.
+func DecodeBatchInto(data []byte, b *Batch) error {
+	events := b.Events[:0]
+	*b = Batch{Events: events}
+	if err := easyjson.Unmarshal(data, b); err != nil {
+		return &decodeError{msg: "malformed JSON: " + err.Error()}
+	}
+	if len(b.Events) == 0 {
+		// Reused capacity hides a missing "events": ask the envelope.
+		if _, err := DecodeBatch(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DecodeEvent decodes one event from JSON into e, which it resets first.
 func DecodeEvent(data []byte, e *Event) error {
 	*e = Event{}

@@ -26,10 +26,30 @@ func FuzzDecodeBatch(f *testing.F) {
 	f.Add([]byte(`{"events":[{"props":{"a":"b"},"context":{"url":"u"},"value":1e400}]}`))
 	f.Add([]byte(`{"events":[null,1,"x",{}]}`))
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	reused := Batch{Events: make([]Event, 0, 4)} // as the collector reuses it
 	f.Fuzz(func(t *testing.T, body []byte) {
 		raw, err := DecodeBatch(body)
+		fastErr := DecodeBatchInto(body, &reused)
 		if err != nil {
+			// DecodeBatchInto may skip garbage inside unknown fields
+			// that DecodeBatch refuses; it carries no data either way.
 			return
+		}
+		if fastErr == nil {
+			// The one-pass decoder must see exactly what the per-event
+			// path sees.
+			if len(reused.Events) != len(raw.Events) {
+				t.Fatalf("DecodeBatchInto: %d events, DecodeBatch %d", len(reused.Events), len(raw.Events))
+			}
+			for i, re := range raw.Events {
+				var e Event
+				if err := DecodeEvent(re, &e); err != nil {
+					t.Fatalf("event %d: DecodeBatchInto took it, DecodeEvent: %v", i, err)
+				}
+				if !reflect.DeepEqual(e, reused.Events[i]) {
+					t.Fatalf("event %d differs:\n%+v\n%+v", i, e, reused.Events[i])
+				}
+			}
 		}
 		for _, re := range raw.Events {
 			var e Event

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"net"
 	"net/http"
@@ -289,7 +290,5 @@ func (s *Server) startRetention(ctx context.Context) <-chan struct{} {
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	host := r.Host
-	fmt.Fprintf(w, indexHTML, host, host)
+	fmt.Fprintf(w, indexHTML, html.EscapeString(s.cfg.WriteKeys[0].Token), html.EscapeString(r.Host), html.EscapeString(r.Host))
 }
-

@@ -20,6 +20,7 @@ import (
 	"github.com/rastrohq/rastro/collector/query"
 	"github.com/rastrohq/rastro/collector/store"
 	"github.com/rastrohq/rastro/collector/trace"
+	"github.com/rastrohq/rastro/collector/widget"
 	"github.com/rastrohq/rastro/sdk/wire"
 )
 
@@ -125,7 +126,7 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.cfg.WidgetDir != "" {
-		mux.Handle("GET /widget/", http.StripPrefix("/widget/", http.FileServer(http.Dir(s.cfg.WidgetDir))))
+		mux.Handle("GET /widget/", widget.Handler(widget.Config{Dir: s.cfg.WidgetDir}))
 	}
 	mux.HandleFunc("GET /{$}", s.index)
 	return mux

@@ -1,0 +1,369 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"strconv"
+	"strings"
+	"syscall/js"
+
+	"github.com/rastrohq/rastro/wasm/core"
+)
+
+// css is the widget's style, adopted by every shadow root. Pages theme it
+// through custom properties on the host element (--rastro-accent, ...).
+// Only logical properties, so right-to-left pages mirror it.
+const css = `:host{display:block;box-sizing:border-box;font:var(--rastro-font,14px/1.4 system-ui,sans-serif);color:var(--rastro-fg,#1f2937)}
+*{box-sizing:border-box;font:inherit;color:inherit;margin:0}
+form,.t{background:var(--rastro-bg,#fff);border:1px solid var(--rastro-border,#9ca3af);border-radius:var(--rastro-radius,8px);padding:8px 12px;min-block-size:100%}
+.q{display:block;block-size:24px;line-height:24px;font-weight:600;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.g{display:flex;gap:4px;block-size:40px;margin-block:2px 6px}
+.g button{flex:1 1 0;min-inline-size:0;max-inline-size:44px;block-size:40px;border:1px solid var(--rastro-border,#9ca3af);border-radius:6px;background:var(--rastro-bg,#fff);cursor:pointer;padding:0}
+.g [aria-checked=true]{background:var(--rastro-accent,#1d4ed8);color:var(--rastro-on-accent,#fff);border-color:var(--rastro-accent,#1d4ed8)}
+.star button,.star [aria-checked=true]{border:0;background:none;font-size:28px;line-height:40px;color:var(--rastro-muted,#6b7280)}
+.star .on,.star [aria-checked=true]{color:var(--rastro-star,#b45309)}
+.emoji button,.thumbs button{font-size:22px}
+.h{display:flex;justify-content:space-between;block-size:18px;font-size:12px;line-height:18px;color:var(--rastro-muted,#4b5563);margin-block-start:-6px}
+textarea{display:block;inline-size:100%;block-size:64px;resize:none;border:1px solid var(--rastro-border,#6b7280);border-radius:6px;padding:4px 8px;margin-block:2px 8px;background:var(--rastro-bg,#fff)}
+.s{block-size:36px;padding-inline:16px;border:0;border-radius:6px;background:var(--rastro-accent,#1d4ed8);color:var(--rastro-on-accent,#fff);font-weight:600;cursor:pointer}
+button:focus-visible,textarea:focus-visible,.t:focus-visible{outline:3px solid var(--rastro-focus,#1d4ed8);outline-offset:2px}
+.t{display:flex;align-items:center;justify-content:center;font-weight:600}
+[hidden]{display:none!important}
+.l{position:absolute;inline-size:1px;block-size:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}`
+
+// touchpoint is one element marked data-rastro-touchpoint.
+type touchpoint struct {
+	host, root js.Value
+	name       string
+	asks       []core.Ask
+	sel        []int
+	comment    bool
+	done       bool
+}
+
+func (w *widget) initUI() {
+	w.uiFn = js.FuncOf(w.onUI)
+	if ctor := global.Get("CSSStyleSheet"); ctor.Type() == js.TypeFunction {
+		func() {
+			defer func() { _ = recover() }()
+			s := ctor.New()
+			s.Call("replaceSync", css)
+			w.sheet = s
+		}()
+	}
+	w.scan()
+	// Touchpoints added later (single-page apps) render too.
+	var pending bool
+	obs := global.Get("MutationObserver").New(js.FuncOf(func(js.Value, []js.Value) any {
+		if !pending {
+			pending = true
+			global.Call("requestAnimationFrame", js.FuncOf(func(this js.Value, _ []js.Value) any {
+				pending = false
+				w.scan()
+				return nil
+			}))
+		}
+		return nil
+	}))
+	obs.Call("observe", document.Get("documentElement"), map[string]any{"childList": true, "subtree": true})
+}
+
+// scan renders every touchpoint not rendered yet.
+func (w *widget) scan() {
+	defer func() { _ = recover() }()
+	els := document.Call("querySelectorAll", "[data-rastro-touchpoint]:not([data-rastro-id])")
+	for i, n := 0, els.Length(); i < n; i++ {
+		w.mount(els.Index(i))
+	}
+}
+
+func (w *widget) mount(host js.Value) {
+	if host.Get("shadowRoot").Truthy() {
+		return // someone else's shadow root: leave the element alone
+	}
+	tp := &touchpoint{host: host, name: str(host.Call("getAttribute", "data-rastro-touchpoint"))}
+	var bad []string
+	tp.asks, tp.comment, bad = core.ParseAsks(str(host.Call("getAttribute", "data-rastro-ask")))
+	for _, b := range bad {
+		console.Call("warn", "rastro: data-rastro-ask of touchpoint "+strconv.Quote(tp.name)+": unknown question "+strconv.Quote(b)+"; use stars, emoji, thumbs, nps, csat, ces, comment")
+	}
+	tp.sel = make([]int, len(tp.asks))
+	host.Call("setAttribute", "data-rastro-id", len(w.tps))
+	w.tps = append(w.tps, tp)
+	host.Get("style").Set("minBlockSize", strconv.Itoa(core.Height(tp.asks, tp.comment))+"px")
+	tp.root = host.Call("attachShadow", map[string]any{"mode": "open"})
+	for _, ev := range []string{"click", "keydown", "submit"} {
+		tp.root.Call("addEventListener", ev, w.uiFn)
+	}
+	w.render(tp)
+}
+
+// rerender renders every touchpoint again, e.g. after init changed the
+// language; answers not sent yet are lost.
+func (w *widget) rerender() {
+	for _, tp := range w.tps {
+		if !tp.done {
+			w.render(tp)
+		}
+	}
+}
+
+func (w *widget) render(tp *touchpoint) {
+	t := w.text
+	var b strings.Builder
+	if w.sheet.IsUndefined() {
+		b.WriteString("<style>" + css + "</style>")
+	}
+	b.WriteString(`<form part="form" novalidate lang="` + t.Lang + `">`)
+	question := str(tp.host.Call("getAttribute", "data-rastro-question"))
+	for i, a := range tp.asks {
+		tp.sel[i] = -1
+		is := strconv.Itoa(i)
+		q := t.Prompt[a.Name]
+		if i == 0 && question != "" {
+			q = question
+		}
+		b.WriteString(`<div class="q" id="q` + is + `">` + esc(q) + `</div><div class="g ` + a.Kind + `" role="radiogroup" aria-labelledby="q` + is + `"`)
+		if a.Name == "nps" || a.Name == "ces" {
+			b.WriteString(` aria-describedby="h` + is + `"`)
+		}
+		b.WriteString(` data-a="` + is + `">`)
+		first := true
+		for _, v := range values(a) {
+			label, glyph := labelFor(t, a, v)
+			tab := "-1"
+			if first {
+				tab, first = "0", false
+			}
+			b.WriteString(`<button type="button" role="radio" aria-checked="false" tabindex="` + tab + `" data-v="` + strconv.Itoa(v) + `" aria-label="` + esc(label) + `">` + glyph + `</button>`)
+		}
+		b.WriteString(`</div>`)
+		switch a.Name {
+		case "nps":
+			b.WriteString(`<div class="h" id="h` + is + `"><span>0 = ` + esc(t.Low) + `</span><span>10 = ` + esc(t.High) + `</span></div>`)
+		case "ces":
+			b.WriteString(`<div class="h" id="h` + is + `"><span>1 = ` + esc(t.Hard) + `</span><span>7 = ` + esc(t.Easy) + `</span></div>`)
+		}
+	}
+	if tp.comment {
+		b.WriteString(`<label class="q" for="c">` + esc(t.Comment) + `</label><textarea id="c" maxlength="2000"></textarea>`)
+	}
+	if core.NeedsSubmit(tp.asks, tp.comment) {
+		b.WriteString(`<button type="submit" class="s">` + esc(t.Send) + `</button>`)
+	}
+	b.WriteString(`</form><p class="t" tabindex="-1" hidden>` + esc(t.Thanks) + `</p><div class="l" role="status" aria-live="polite"></div>`)
+	tp.root.Set("innerHTML", b.String())
+	if !w.sheet.IsUndefined() {
+		tp.root.Set("adoptedStyleSheets", []any{w.sheet})
+	}
+}
+
+// values lists the answers of a question in display order: thumbs up
+// first, scales from low to high.
+func values(a core.Ask) []int {
+	if a.Name == "thumbs" {
+		return []int{1, 0}
+	}
+	vs := make([]int, 0, a.Max-a.Min+1)
+	for v := a.Min; v <= a.Max; v++ {
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+func labelFor(t *core.Strings, a core.Ask, v int) (label, glyph string) {
+	n := strconv.Itoa(v)
+	switch a.Name {
+	case "stars":
+		return t.StarLabel(v), "★"
+	case "emoji":
+		return t.Emoji[v-1], core.EmojiFor(v)
+	case "thumbs":
+		if v == 1 {
+			return t.Yes, "👍"
+		}
+		return t.No, "👎"
+	case "csat":
+		return n + " – " + t.CSAT[v-1], n
+	}
+	return n, n
+}
+
+// onUI handles click, keydown and submit in every shadow root.
+func (w *widget) onUI(_ js.Value, args []js.Value) any {
+	defer func() { _ = recover() }()
+	ev := args[0]
+	root := ev.Get("currentTarget")
+	id, err := strconv.Atoi(str(root.Get("host").Call("getAttribute", "data-rastro-id")))
+	if err != nil || id < 0 || id >= len(w.tps) {
+		return nil
+	}
+	tp := w.tps[id]
+	target := ev.Get("target")
+	switch ev.Get("type").String() {
+	case "submit":
+		ev.Call("preventDefault")
+		w.submit(tp)
+	case "click":
+		btn := target.Call("closest", "[role=radio]")
+		if btn.Truthy() {
+			w.choose(tp, btn)
+		}
+	case "keydown":
+		if str(target.Call("getAttribute", "role")) != "radio" {
+			return nil
+		}
+		step := 0
+		rtl := global.Call("getComputedStyle", tp.host).Get("direction").String() == "rtl"
+		switch ev.Get("key").String() {
+		case "ArrowRight":
+			step = 1
+			if rtl {
+				step = -1
+			}
+		case "ArrowLeft":
+			step = -1
+			if rtl {
+				step = 1
+			}
+		case "ArrowDown":
+			step = 1
+		case "ArrowUp":
+			step = -1
+		case "Home":
+			step = -100
+		case "End":
+			step = 100
+		default:
+			return nil
+		}
+		ev.Call("preventDefault")
+		btns := target.Get("parentElement").Call("querySelectorAll", "[role=radio]")
+		n := btns.Length()
+		cur := 0
+		for i := 0; i < n; i++ {
+			if btns.Index(i).Equal(target) {
+				cur = i
+			}
+		}
+		next := cur + step
+		switch {
+		case step == -100:
+			next = 0
+		case step == 100:
+			next = n - 1
+		case next < 0:
+			next = n - 1
+		case next >= n:
+			next = 0
+		}
+		btn := btns.Index(next)
+		btn.Call("focus")
+		w.choose(tp, btn)
+	}
+	return nil
+}
+
+// choose checks one radio of a group (roving tabindex: the checked radio
+// is the group's one Tab stop).
+func (w *widget) choose(tp *touchpoint, btn js.Value) {
+	if tp.done {
+		return
+	}
+	group := btn.Get("parentElement")
+	ai, err := strconv.Atoi(str(group.Call("getAttribute", "data-a")))
+	if err != nil || ai >= len(tp.asks) {
+		return
+	}
+	v, _ := strconv.Atoi(str(btn.Call("getAttribute", "data-v")))
+	tp.sel[ai] = v
+	star := tp.asks[ai].Name == "stars"
+	btns := group.Call("querySelectorAll", "[role=radio]")
+	for i, n := 0, btns.Length(); i < n; i++ {
+		b := btns.Index(i)
+		bv, _ := strconv.Atoi(str(b.Call("getAttribute", "data-v")))
+		checked, tab := "false", "-1"
+		if bv == v {
+			checked, tab = "true", "0"
+		}
+		b.Call("setAttribute", "aria-checked", checked)
+		b.Call("setAttribute", "tabindex", tab)
+		if star {
+			b.Get("classList").Call("toggle", "on", bv <= v)
+		}
+	}
+	if !core.NeedsSubmit(tp.asks, tp.comment) {
+		w.submit(tp)
+	}
+}
+
+// submit captures the touchpoint's answers and thanks the visitor.
+func (w *widget) submit(tp *touchpoint) {
+	if tp.done {
+		return
+	}
+	text := ""
+	if tp.comment {
+		text = strings.TrimSpace(str(tp.root.Call("getElementById", "c").Get("value")))
+	}
+	any := text != ""
+	for _, s := range tp.sel {
+		any = any || s >= 0
+	}
+	live := tp.root.Call("querySelector", ".l")
+	if !any {
+		live.Set("textContent", w.text.Choose)
+		return
+	}
+	tp.done = true
+	for i, a := range tp.asks {
+		if tp.sel[i] >= 0 {
+			w.capture(a.Kind, tp.name, core.Num(float64(tp.sel[i])))
+		}
+	}
+	if text != "" {
+		w.capture("comment", tp.name, core.Str(text))
+	}
+	tp.root.Call("querySelector", "form").Set("hidden", true)
+	thanks := tp.root.Call("querySelector", ".t")
+	thanks.Set("hidden", false)
+	thanks.Call("focus")
+	live.Set("textContent", w.text.Thanks)
+}
+
+// capture queues an answer from the UI through the same path as the API.
+func (w *widget) capture(kind, touchpoint string, v core.Arg) {
+	r := w.c.Call(kind, []core.Arg{core.Str(touchpoint), v})
+	if r.Warn != "" {
+		console.Call("warn", r.Warn)
+	}
+	if r.Queued {
+		w.dirty = true
+		w.schedule(0) // an answer from the UI goes out at once
+	}
+}
+
+// esc escapes text for HTML.
+func esc(s string) string {
+	if !strings.ContainsAny(s, `<>&"'`) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '"':
+			b.WriteString("&#34;")
+		case '\'':
+			b.WriteString("&#39;")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

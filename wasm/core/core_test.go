@@ -1,0 +1,121 @@
+package core
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/rastrohq/rastro/sdk/wire"
+)
+
+func f64(f float64) *float64 { return &f }
+
+// TestAppendEventMatchesWire: the hand-written encoder and wire's codec
+// agree on every field.
+func TestAppendEventMatchesWire(t *testing.T) {
+	at := time.Date(2026, 11, 24, 12, 30, 1, 123456789, time.UTC)
+	for _, ev := range []wire.Event{
+		{ID: wire.NewID(), Kind: wire.KindStar, Touchpoint: "checkout.payment", Channel: wire.ChannelWeb, OccurredAt: at, UserID: "u-42", Value: f64(4)},
+		{ID: wire.NewID(), Kind: wire.KindQA, Touchpoint: "call", Value: f64(87.5), ScaleMin: f64(0), ScaleMax: f64(100), AgentID: "a", InteractionID: "i", Journey: "j"},
+		{ID: wire.NewID(), Kind: wire.KindComment, Touchpoint: "t", Text: "Ótimo \"app\" <3\n\t\x01\u2028\u2029\\ \xff", Lang: "pt-BR",
+			Context: &wire.Context{URL: "https://x.test/?a=1&b=2", UserAgent: "ua", Referrer: "r", AppVersion: "1"}, Props: map[string]string{"z": "1", "a": "2", "é": "ü"}},
+		{ID: wire.NewID(), Kind: wire.KindEmoji, Touchpoint: "t", Emoji: "😍", Value: f64(5), AnonymousID: "a-1", SessionID: "s-1"},
+		{ID: wire.NewID(), Kind: wire.KindClick, Touchpoint: "home", Target: "button#go", Context: &wire.Context{}},
+	} {
+		got := AppendEvent(nil, &ev)
+		var back wire.Event
+		require.NoError(t, json.Unmarshal(got, &back), "%s", got)
+		if ev.Context != nil && *ev.Context == (wire.Context{}) {
+			ev.Context = nil // an empty context is left out
+		}
+		if ev.Text != "" {
+			ev.Text = string([]rune(ev.Text)) // invalid UTF-8 becomes U+FFFD, as encoding/json does
+		}
+		require.Equal(t, ev, back)
+		require.Equal(t, `{"id":"`+ev.ID+`"`, string(got[:len(ev.ID)+8]))
+	}
+}
+
+func TestCallWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name, method string
+		args         []Arg
+		warn         string
+	}{
+		{"no touchpoint", "star", nil, `argument 2 (touchpoint) must be a non-empty string, got undefined`},
+		{"value type", "nps", []Arg{Str("t"), Str("9")}, `argument 3 (value) must be a number, got a string`},
+		{"value range", "ces", []Arg{Str("t"), Num(8)}, `argument 3 (value) must be between 1 and 7 for kind ces`},
+		{"whole", "csat", []Arg{Str("t"), Num(4.5)}, `argument 3 (value) must be a whole number`},
+		{"comment text", "comment", []Arg{Str("t"), Str("")}, `argument 3 (text) is required for kind comment`},
+		{"thumbs", "thumbs", []Arg{Str("t"), Str("maybe")}, `argument 3 (value) must be true/false`},
+		{"options type", "star", []Arg{Str("t"), Num(3), Str("x")}, `argument 4 (options) must be an object, got a string`},
+		{"scale option", "star", []Arg{Str("t"), Num(3), Obj(map[string]Arg{"scaleMax": Num(20)})}, `option scale_max must be a whole number between 3 and 10`},
+		{"consent", "consent", []Arg{Str("no")}, `argument 2 (granted) must be true or false`},
+		{"init", "init", []Arg{Obj(map[string]Arg{"channel": Str("tv")})}, `argument 2 (options) field channel has a bad value`},
+		{"ok", "star", []Arg{Str("t"), Num(3), Obj(map[string]Arg{"scaleMax": Num(10), "text": Str("fine")})}, ``},
+		{"ok thumbs", "thumbs", []Arg{Str("t"), Str("down")}, ``},
+		{"ok click", "click", []Arg{Str("t")}, ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New()
+			r := c.Call(tc.method, tc.args)
+			if tc.warn == "" {
+				require.Empty(t, r.Warn)
+				return
+			}
+			require.Contains(t, r.Warn, `rastro("`+tc.method+`"): `+tc.warn)
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	for attempt := 1; attempt < 12; attempt++ {
+		d := Backoff(attempt, "", now, 0)
+		hi := Backoff(attempt, "", now, ^uint64(0)>>1)
+		require.LessOrEqual(t, d, hi)
+		require.LessOrEqual(t, hi, RetryMax)
+		require.GreaterOrEqual(t, d, RetryInitial/2)
+	}
+	require.Equal(t, 30*time.Second, Backoff(1, "30", now, 0))
+	require.Equal(t, 90*time.Second, Backoff(1, now.Add(90*time.Second).Format(time.RFC1123), now, 0))
+	require.Equal(t, MaxRetryAfter, Backoff(1, "999999", now, 0))
+	for _, s := range []int{0, 408, 429, 500, 503} {
+		require.True(t, Retryable(s), "%d", s)
+	}
+	for _, s := range []int{200, 400, 401, 403, 413, 415} {
+		require.False(t, Retryable(s), "%d", s)
+	}
+}
+
+func TestQueueBoundsAndRefusal(t *testing.T) {
+	c := New()
+	c.Queue.MaxEvents = 2
+	require.True(t, c.Call("star", []Arg{Str("t"), Num(1)}).Queued)
+	require.True(t, c.Call("star", []Arg{Str("t"), Num(2)}).Queued)
+	r := c.Call("star", []Arg{Str("t"), Num(3)})
+	require.Contains(t, r.Warn, "queue full")
+	require.Equal(t, 1, c.Queue.Dropped)
+	body, n := c.Batch()
+	require.Equal(t, 2, n)
+	require.NotNil(t, body)
+	again, _ := c.Batch()
+	require.Nil(t, again, "one batch in flight at a time")
+	_, warn := c.Done(400, "", 0)
+	require.Contains(t, warn, "refused 2 events")
+	require.Equal(t, 0, c.Queue.Len(), "refused events are never sent again")
+}
+
+func TestStrings(t *testing.T) {
+	require.Equal(t, "pt", StringsFor("pt-BR").Lang)
+	require.Equal(t, "es", StringsFor("ES").Lang)
+	require.Equal(t, "en", StringsFor("fr").Lang)
+	require.Equal(t, "3 estrelas", StringsFor("pt").StarLabel(3))
+	asks, comment, bad := ParseAsks("stars, comment nps bogus")
+	require.Len(t, asks, 2)
+	require.True(t, comment)
+	require.Equal(t, []string{"bogus"}, bad)
+	require.Equal(t, 18+72+90+98+36, Height(asks, comment))
+}

@@ -1,0 +1,167 @@
+package core
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rastrohq/rastro/sdk/wire"
+)
+
+// AppendEvent appends the JSON of e to dst, with the fields in the order
+// of wire.Event and "id" first (Queue.Restore relies on it). It is the
+// widget's encoder: the module is built with the rastro_nojson tag, so
+// wire's easyjson codecs are not there.
+func AppendEvent(dst []byte, e *wire.Event) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = appendString(dst, e.ID)
+	dst = append(dst, `,"kind":`...)
+	dst = appendString(dst, string(e.Kind))
+	dst = append(dst, `,"touchpoint":`...)
+	dst = appendString(dst, e.Touchpoint)
+	dst = optString(dst, "channel", string(e.Channel))
+	dst = optString(dst, "journey", e.Journey)
+	if !e.OccurredAt.IsZero() {
+		dst = append(dst, `,"occurred_at":"`...)
+		dst = e.OccurredAt.UTC().AppendFormat(dst, time.RFC3339Nano)
+		dst = append(dst, '"')
+	}
+	dst = optString(dst, "anonymous_id", e.AnonymousID)
+	dst = optString(dst, "user_id", e.UserID)
+	dst = optString(dst, "session_id", e.SessionID)
+	dst = optString(dst, "interaction_id", e.InteractionID)
+	dst = optString(dst, "agent_id", e.AgentID)
+	dst = optNumber(dst, "value", e.Value)
+	dst = optNumber(dst, "scale_min", e.ScaleMin)
+	dst = optNumber(dst, "scale_max", e.ScaleMax)
+	dst = optString(dst, "emoji", e.Emoji)
+	dst = optString(dst, "text", e.Text)
+	dst = optString(dst, "target", e.Target)
+	dst = optString(dst, "lang", e.Lang)
+	if c := e.Context; c != nil && (c.URL != "" || c.Referrer != "" || c.UserAgent != "" || c.AppVersion != "") {
+		dst = append(dst, `,"context":{`...)
+		n := len(dst)
+		dst = optString(dst, "url", c.URL)
+		dst = optString(dst, "referrer", c.Referrer)
+		dst = optString(dst, "user_agent", c.UserAgent)
+		dst = optString(dst, "app_version", c.AppVersion)
+		dst = append(dst[:n], dst[n+1:]...) // the first field's comma
+		dst = append(dst, '}')
+	}
+	if len(e.Props) > 0 {
+		keys := make([]string, 0, len(e.Props))
+		for k := range e.Props {
+			keys = append(keys, k)
+		}
+		// Insertion sort: a few keys, and no sort package in the module.
+		for i := 1; i < len(keys); i++ {
+			for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+				keys[j], keys[j-1] = keys[j-1], keys[j]
+			}
+		}
+		dst = append(dst, `,"props":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			dst = appendString(dst, e.Props[k])
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}
+
+// AppendBatch appends a wire protocol v1 batch of already encoded events.
+func AppendBatch(dst []byte, sentAt time.Time, sdk wire.SDKInfo, events [][]byte) []byte {
+	dst = append(dst, `{"sent_at":"`...)
+	dst = sentAt.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","sdk":{"name":`...)
+	dst = appendString(dst, sdk.Name)
+	dst = append(dst, `,"version":`...)
+	dst = appendString(dst, sdk.Version)
+	dst = append(dst, `},"events":[`...)
+	for i, ev := range events {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, ev...)
+	}
+	return append(dst, "]}"...)
+}
+
+// batchOverhead bounds the bytes AppendBatch adds around the events.
+const batchOverhead = 128
+
+func optString(dst []byte, name, v string) []byte {
+	if v == "" {
+		return dst
+	}
+	dst = append(dst, ',', '"')
+	dst = append(dst, name...)
+	dst = append(dst, '"', ':')
+	return appendString(dst, v)
+}
+
+func optNumber(dst []byte, name string, v *float64) []byte {
+	if v == nil {
+		return dst
+	}
+	dst = append(dst, ',', '"')
+	dst = append(dst, name...)
+	dst = append(dst, '"', ':')
+	return strconv.AppendFloat(dst, *v, 'f', -1, 64)
+}
+
+const hex = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD;
+// U+2028 and U+2029 are escaped so the output is also valid JavaScript.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -23,4 +23,11 @@
 // The server reads each body (gunzipping it when needed) and decodes it:
 // it walks the JSON of the batch and counts the events of its "events" (Rastro)
 // or "batch" (segment, posthog) array, then answers 200.
+//
+// # The collector against the ceiling
+//
+// The collector itself is measured against the physical ceiling, a bare
+// net/http server that only reads each body, by the benchmarks of the
+// ingest subpackage; run.sh runs those too and adds their section to the
+// report.
 package bench

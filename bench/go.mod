@@ -6,6 +6,7 @@ require (
 	github.com/mailru/easyjson v0.9.2
 	github.com/posthog/posthog-go v1.5.2
 	github.com/rastrohq/rastro v0.0.0
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
 	gopkg.in/segmentio/analytics-go.v3 v3.1.0
 )
 
@@ -15,7 +16,6 @@ require (
 	github.com/josharian/intern v1.0.0 // indirect
 	github.com/segmentio/backo-go v1.1.0 // indirect
 	github.com/xtgo/uuid v0.0.0-20140804021211-a0b114877d4c // indirect
-	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/mailru/easyjson"
 
@@ -77,6 +79,10 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 		if t.ID == "" {
 			return nil, fmt.Errorf("sqlite: append: trace %d has no id", i)
 		}
+		if !finite(t.Data.Value, t.Data.Min, t.Data.Max, t.Data.Score) {
+			// JSON has no NaN: the body could not be read back.
+			return nil, fmt.Errorf("sqlite: append: trace %s: a number is not finite", t.ID)
+		}
 		body, err := easyjson.Marshal(t)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: append: encode trace %s: %w", t.ID, err)
@@ -113,6 +119,15 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 	}
 }
 
+func finite(ps ...*float64) bool {
+	for _, p := range ps {
+		if p != nil && (math.IsNaN(*p) || math.IsInf(*p, 0)) {
+			return false
+		}
+	}
+	return true
+}
+
 func nullFloat(p *float64) any {
 	if p == nil {
 		return nil
@@ -135,6 +150,8 @@ type writer struct {
 	inserts [maxChunkLog2 + 1]*sql.Stmt // inserts[k] inserts 1<<k rows
 	idRange *sql.Stmt                   // ids of a seq range
 
+	lastOptimize time.Time
+
 	// Reused across commits.
 	batch  []*request
 	rows   []rowRef
@@ -145,9 +162,10 @@ type writer struct {
 
 func newWriter(db *DB) (*writer, error) {
 	w := &writer{
-		db:     db,
-		seen:   make(map[string]struct{}),
-		newIDs: make(map[string]struct{}),
+		db:           db,
+		lastOptimize: time.Now(), // Open ran it
+		seen:         make(map[string]struct{}),
+		newIDs:       make(map[string]struct{}),
 	}
 	for k := range w.inserts {
 		s, err := db.write.Prepare(insertSQL(1 << k))
@@ -257,6 +275,23 @@ func (w *writer) commit() {
 		req.res <- result{inserted: req.inserted}
 	}
 	clear(w.batch) // drop references to the requests
+	if err == nil && time.Since(w.lastOptimize) > optimizeEvery {
+		w.optimize()
+	}
+}
+
+// optimizeEvery is how often the writer runs PRAGMA optimize, which
+// re-analyzes the table when it grew tenfold since its last analysis.
+const optimizeEvery = 5 * time.Minute
+
+// optimizeSQL checks every table (0x10000), not only those this
+// connection queried, and analyzes those that need it (0x02).
+const optimizeSQL = "PRAGMA optimize = 0x10002"
+
+func (w *writer) optimize() {
+	w.lastOptimize = time.Now()
+	// Only statistics: an error changes no data and nobody to tell.
+	_, _ = w.db.write.Exec(optimizeSQL)
 }
 
 // insert inserts the rows of the batch not seen earlier in it, marks the
@@ -354,6 +389,41 @@ func (w *writer) insertChunk(ctx context.Context, tx *sql.Tx, k int, rows []rowR
 		}
 	}
 	return n, nil
+}
+
+// DeleteBefore removes the traces whose time is before t, in transactions
+// of Options.DeleteChunkRows rows queued with the appends, so that Append
+// never waits long behind retention. It stops early, returning what it
+// removed so far, when ctx ends.
+func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
+	before := nanos(t)
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		job := &deleteJob{before: before, res: make(chan deleteResult, 1)}
+		db.mu.RLock()
+		if db.closed {
+			db.mu.RUnlock()
+			return total, store.ErrClosed
+		}
+		select {
+		case db.deletes <- job:
+			db.mu.RUnlock()
+		case <-ctx.Done():
+			db.mu.RUnlock()
+			return total, ctx.Err()
+		}
+		r := <-job.res
+		total += r.n
+		if r.err != nil {
+			return total, r.err
+		}
+		if r.n < int64(db.opts.DeleteChunkRows) {
+			return total, nil
+		}
+	}
 }
 
 type deleteJob struct {

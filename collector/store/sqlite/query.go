@@ -140,7 +140,7 @@ func (db *DB) Query(ctx context.Context, f store.Filter) (store.Page, error) {
 	}
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return store.Page{}, fmt.Errorf("sqlite: query: %w", err)
+		return store.Page{}, db.readErr("query", err)
 	}
 	defer rows.Close()
 	page := store.Page{Traces: make([]trace.Trace, 0, min(limit, 64))}
@@ -152,7 +152,7 @@ func (db *DB) Query(ctx context.Context, f store.Filter) (store.Page, error) {
 		}
 		var body sql.RawBytes
 		if err := rows.Scan(&lastSeq, &lastT, &body); err != nil {
-			return store.Page{}, fmt.Errorf("sqlite: query: %w", err)
+			return store.Page{}, db.readErr("query", err)
 		}
 		page.Traces = append(page.Traces, trace.Trace{})
 		if err := easyjson.Unmarshal(body, &page.Traces[len(page.Traces)-1]); err != nil {
@@ -160,7 +160,7 @@ func (db *DB) Query(ctx context.Context, f store.Filter) (store.Page, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return store.Page{}, fmt.Errorf("sqlite: query: %w", err)
+		return store.Page{}, db.readErr("query", err)
 	}
 	return page, nil
 }
@@ -183,14 +183,14 @@ func (db *DB) Scan(ctx context.Context, f store.Filter, fn func(*trace.Trace) er
 	query, args := scanSQL(&f)
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("sqlite: scan: %w", err)
+		return db.readErr("scan", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var seq int64
 		var body sql.RawBytes
 		if err := rows.Scan(&seq, &body); err != nil {
-			return fmt.Errorf("sqlite: scan: %w", err)
+			return db.readErr("scan", err)
 		}
 		t := new(trace.Trace)
 		if err := easyjson.Unmarshal(body, t); err != nil {
@@ -204,9 +204,18 @@ func (db *DB) Scan(ctx context.Context, f store.Filter, fn func(*trace.Trace) er
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: scan: %w", err)
+		return db.readErr("scan", err)
 	}
 	return nil
+}
+
+// readErr wraps an error of a read. A read racing with Close fails inside
+// database/sql; it reports store.ErrClosed instead.
+func (db *DB) readErr(op string, err error) error {
+	if db.isClosed() {
+		return fmt.Errorf("sqlite: %s: %w", op, store.ErrClosed)
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
 
 // dayNanos is a UTC day in nanoseconds.
@@ -269,7 +278,7 @@ func (db *DB) Summary(ctx context.Context, q store.SummaryQuery) ([]store.Group,
 	}
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: summary: %w", err)
+		return nil, db.readErr("summary", err)
 	}
 	defer rows.Close()
 	var groups []store.Group
@@ -285,7 +294,7 @@ func (db *DB) Summary(ctx context.Context, q store.SummaryQuery) ([]store.Group,
 		}
 		if err := rows.Scan(kptr, &s.Count, &s.Scored, &s.ScoreSum, &s.Negative, &s.CSAT, &s.CSATSatisfied,
 			&s.NPS, &s.Promoters, &s.Detractors, &s.CES, &s.CESSum); err != nil {
-			return nil, fmt.Errorf("sqlite: summary: %w", err)
+			return nil, db.readErr("summary", err)
 		}
 		if q.GroupBy == store.ByDay {
 			k = time.Unix(day*(dayNanos/int64(time.Second)), 0).UTC().Format(time.DateOnly)
@@ -293,42 +302,7 @@ func (db *DB) Summary(ctx context.Context, q store.SummaryQuery) ([]store.Group,
 		groups = append(groups, s.Group(k))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: summary: %w", err)
+		return nil, db.readErr("summary", err)
 	}
 	return groups, nil
-}
-
-// DeleteBefore removes the traces whose time is before t, in transactions
-// of Options.DeleteChunkRows rows queued with the appends, so that Append
-// never waits long behind retention. It stops early, returning what it
-// removed so far, when ctx ends.
-func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
-	before := nanos(t)
-	var total int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		job := &deleteJob{before: before, res: make(chan deleteResult, 1)}
-		db.mu.RLock()
-		if db.closed {
-			db.mu.RUnlock()
-			return total, store.ErrClosed
-		}
-		select {
-		case db.deletes <- job:
-			db.mu.RUnlock()
-		case <-ctx.Done():
-			db.mu.RUnlock()
-			return total, ctx.Err()
-		}
-		r := <-job.res
-		total += r.n
-		if r.err != nil {
-			return total, r.err
-		}
-		if r.n < int64(db.opts.DeleteChunkRows) {
-			return total, nil
-		}
-	}
 }

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/rastrohq/rastro/collector/store"
 )
@@ -151,6 +151,28 @@ CREATE INDEX IF NOT EXISTS traces_agent ON traces(agent_id, t) WHERE agent_id <>
 PRAGMA user_version = 1;
 `
 
+// writeDriver is the sqlite3 driver with the settings of the write
+// connection that have no DSN parameter.
+const writeDriver = "rastro-sqlite3-write"
+
+var registerOnce sync.Once
+
+func register() {
+	sql.Register(writeDriver, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			// journal_size_limit truncates a WAL that a long read made
+			// grow; analysis_limit bounds the work of PRAGMA optimize.
+			_, err := c.Exec("PRAGMA journal_size_limit = 67108864; PRAGMA analysis_limit = 1000", nil)
+			return err
+		},
+	})
+}
+
+// readConnLifetime renews the read connections: a connection loads the
+// planner's statistics, which the writer refreshes every optimizeEvery,
+// only when it opens.
+const readConnLifetime = 2 * optimizeEvery
+
 // Open opens the database at path, creating it (but not its folder) when
 // it does not exist, and starts its writer.
 func Open(path string, opts Options) (*DB, error) {
@@ -158,7 +180,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sync, _ := opts.Sync.pragma()
+	syncPragma, _ := opts.Sync.pragma()
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -166,7 +188,8 @@ func Open(path string, opts Options) (*DB, error) {
 	u := url.URL{Scheme: "file", OmitHost: true, Path: abs}
 	base := u.String() + "?_busy_timeout=" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)
 
-	write, err := sql.Open("sqlite3", base+"&_journal_mode=WAL&_synchronous="+sync+"&_txlock=immediate")
+	registerOnce.Do(register)
+	write, err := sql.Open(writeDriver, base+"&_journal_mode=WAL&_synchronous="+syncPragma+"&_txlock=immediate&_cache_size=-65536")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -179,15 +202,14 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite3", base+"&_query_only=1")
+	read, err := sql.Open("sqlite3", base+"&_query_only=1&_cache_size=-16384")
 	if err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(opts.ReadConns)
 	read.SetMaxIdleConns(opts.ReadConns)
-	read.SetConnMaxLifetime(0)
-	read.SetConnMaxIdleTime(0)
+	read.SetConnMaxLifetime(readConnLifetime)
 	db.read = read
 
 	db.queue = make(chan *request, opts.QueueLen)
@@ -221,6 +243,11 @@ func (db *DB) init() error {
 	}
 	if _, err := db.write.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("schema: %w", err)
+	}
+	// Statistics let the planner skip-scan the touchpoint index for a
+	// summary of recent traces; the writer refreshes them now and then.
+	if _, err := db.write.ExecContext(ctx, optimizeSQL); err != nil {
+		return fmt.Errorf("optimize: %w", err)
 	}
 	// Counted once here; Append and DeleteBefore keep it current.
 	var n int64

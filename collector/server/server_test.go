@@ -36,9 +36,18 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func openStore(t *testing.T) store.Store {
+func openStore(t *testing.T) *sqlite.DB {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "traces.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// openStoreAt reopens the database of a closed store.
+func openStoreAt(t *testing.T, prev *sqlite.DB) *sqlite.DB {
+	t.Helper()
+	st, err := sqlite.Open(prev.Path(), sqlite.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	return st
@@ -402,4 +411,25 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestRetention: a collector with a retention deletes expired traces when
+// it starts (and hourly after), keeping the rest.
+func TestRetention(t *testing.T) {
+	st := openStore(t)
+	old, fresh := ev(wire.KindStar, "x", 5), ev(wire.KindStar, "x", 4)
+	old.OccurredAt = time.Now().Add(-48 * time.Hour)
+	r := start(t, Config{}, st)
+	require.Equal(t, 2, post(t, r.url, old, fresh).Accepted)
+	r.cancel()
+	<-r.done
+	r.done <- nil
+
+	st2 := openStoreAt(t, st)
+	r2 := start(t, Config{Retention: 24 * time.Hour}, st2)
+	require.Eventually(t, func() bool {
+		p, err := st2.Query(context.Background(), store.Filter{})
+		return err == nil && len(p.Traces) == 1 && p.Traces[0].ID == fresh.ID
+	}, 5*time.Second, 10*time.Millisecond)
+	_ = r2
 }

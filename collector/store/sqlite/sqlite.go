@@ -173,6 +173,9 @@ func register() {
 // only when it opens.
 const readConnLifetime = 2 * optimizeEvery
 
+// Path returns the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
 // Open opens the database at path, creating it (but not its folder) when
 // it does not exist, and starts its writer.
 func Open(path string, opts Options) (*DB, error) {

@@ -65,7 +65,15 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(addr stri
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = tmpl.Execute(w, map[string]string{"Collector": *collector, "Key": k, "Lang": lang, "Load": r.URL.Query().Get("load")})
+		dir := r.URL.Query().Get("dir") // try a right-to-left page: /?dir=rtl&lang=ar
+		if dir != "rtl" && dir != "ltr" {
+			dir = ""
+		}
+		dnt := "" // honour Do-Not-Track and Global Privacy Control: /?dnt=1
+		if r.URL.Query().Get("dnt") == "1" {
+			dnt = "1"
+		}
+		_ = tmpl.Execute(w, map[string]string{"Collector": *collector, "Key": k, "Lang": lang, "Dir": dir, "DNT": dnt, "Load": r.URL.Query().Get("load")})
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", render)

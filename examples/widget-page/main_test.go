@@ -20,13 +20,18 @@ func Test_main(t *testing.T) {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-collector", "http://127.0.0.1:4380", "-key", "wk_test"}, &out, func(a string) { addrc <- a })
 	}()
 	addr := <-addrc
-	for _, path := range []string{"/", "/csp.html?lang=pt-BR"} {
+	for _, path := range []string{"/", "/csp.html?lang=pt-BR", "/?dir=rtl&lang=ar&dnt=1"} {
 		resp, err := http.Get("http://" + addr + path)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		require.Equal(t, 200, resp.StatusCode)
 		require.Contains(t, string(body), `src="http://127.0.0.1:4380/widget/rastro.js" data-key="wk_test"`)
+		if path == "/?dir=rtl&lang=ar&dnt=1" {
+			require.Contains(t, string(body), `<html lang="ar" dir="rtl">`)
+			require.Contains(t, string(body), `data-respect-dnt="true"`)
+			continue
+		}
 		require.Contains(t, string(body), `data-rastro-touchpoint="checkout.payment"`)
 		if path != "/" {
 			require.NotContains(t, resp.Header.Get("Content-Security-Policy"), "wasm-unsafe-eval")

@@ -55,11 +55,11 @@ func (c *Core) now() time.Time {
 	return time.Now()
 }
 
-func (c *Core) newID() string {
+func (c *Core) newID(now time.Time) string {
 	if c.NewID != nil {
-		return c.NewID(c.now())
+		return c.NewID(now)
 	}
-	return wire.NewIDAt(c.now())
+	return wire.NewIDAt(now)
 }
 
 // MaxBeaconBytes keeps one beacon under the browsers' 64 KiB limit for

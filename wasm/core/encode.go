@@ -23,7 +23,7 @@ func AppendEvent(dst []byte, e *wire.Event) []byte {
 	dst = optString(dst, "journey", e.Journey)
 	if !e.OccurredAt.IsZero() {
 		dst = append(dst, `,"occurred_at":"`...)
-		dst = e.OccurredAt.UTC().AppendFormat(dst, time.RFC3339Nano)
+		dst = appendTime(dst, e.OccurredAt)
 		dst = append(dst, '"')
 	}
 	dst = optString(dst, "anonymous_id", e.AnonymousID)
@@ -76,7 +76,7 @@ func AppendEvent(dst []byte, e *wire.Event) []byte {
 // AppendBatch appends a wire protocol v1 batch of already encoded events.
 func AppendBatch(dst []byte, sentAt time.Time, sdk wire.SDKInfo, events [][]byte) []byte {
 	dst = append(dst, `{"sent_at":"`...)
-	dst = sentAt.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = appendTime(dst, sentAt)
 	dst = append(dst, `","sdk":{"name":`...)
 	dst = appendString(dst, sdk.Name)
 	dst = append(dst, `,"version":`...)
@@ -164,4 +164,45 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// appendTime appends t in UTC as time.RFC3339Nano does
+// ("2006-01-02T15:04:05.999999999Z"), for years 0..9999. It is written by
+// hand because time's formatter weighs 30 KB in the module.
+func appendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	dst = appendDigits(dst, y, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(mo), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, d, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, h, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, mi, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, s, 2)
+	if ns := t.Nanosecond(); ns != 0 {
+		dst = append(dst, '.')
+		n := len(dst)
+		dst = appendDigits(dst, ns, 9)
+		for dst[len(dst)-1] == '0' && len(dst) > n {
+			dst = dst[:len(dst)-1]
+		}
+	}
+	return append(dst, 'Z')
+}
+
+// appendDigits appends v with exactly width digits.
+func appendDigits(dst []byte, v, width int) []byte {
+	for i := width - 1; i >= 0; i-- {
+		dst = append(dst, 0)
+	}
+	for i := len(dst) - 1; i >= len(dst)-width; i-- {
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return dst
 }

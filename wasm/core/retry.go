@@ -47,8 +47,40 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 	var d time.Duration
 	if n, err := strconv.Atoi(v); err == nil {
 		d = time.Duration(n) * time.Second
-	} else if t, err := time.Parse(time.RFC1123, v); err == nil {
+	} else if t, ok := parseHTTPDate(v); ok {
 		d = t.Sub(now)
 	}
 	return max(0, min(d, MaxRetryAfter))
+}
+
+// parseHTTPDate reads an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT",
+// the one form RFC 9110 lets servers send (" UTC" is taken too). It is written by hand because
+// time.Parse weighs 25 KB in the module.
+func parseHTTPDate(v string) (time.Time, bool) {
+	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
+	if len(v) != 29 || v[3] != ',' || v[4] != ' ' || v[7] != ' ' || v[11] != ' ' || v[16] != ' ' ||
+		v[19] != ':' || v[22] != ':' || (v[25:] != " GMT" && v[25:] != " UTC") {
+		return time.Time{}, false
+	}
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return -1
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
+	}
+	month := 0
+	for i := 0; i < 12; i++ {
+		if months[3*i:3*i+3] == v[8:11] {
+			month = i + 1
+		}
+	}
+	day, year, h, m, sec := num(v[5:7]), num(v[12:16]), num(v[17:19]), num(v[20:22]), num(v[23:25])
+	if month == 0 || day < 1 || day > 31 || year < 0 || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, h, m, sec, 0, time.UTC), true
 }

@@ -28,9 +28,12 @@ type widget struct {
 	text     *core.Strings
 
 	timer     js.Value // pending setTimeout id, or undefined
+	timerSoon bool     // the pending timer was set for 0 ms
 	tickFn    js.Func
 	sending   bool
 	dirty     bool
+	storing   bool // a persist is due in a task of its own
+	persistFn js.Func
 	flushWait []js.Value // resolve functions of rastro("flush") promises
 
 	tps   []*touchpoint
@@ -67,6 +70,7 @@ func main() {
 	w.adoptStored()
 
 	w.tickFn = js.FuncOf(func(js.Value, []js.Value) any { w.tick(); return nil })
+	w.persistFn = js.FuncOf(func(js.Value, []js.Value) any { w.storing = false; w.persist(); return nil })
 	// window.rastro stays the loader's function: a call costs the page an
 	// array push, and the loader wakes the module once per microtask with
 	// rastro.d() to handle every queued call (a call into Go costs about
@@ -100,13 +104,21 @@ func main() {
 	})
 	on(global, "pagehide", func(js.Value) { w.leave() })
 	on(global, "online", func(js.Value) { w.c.ResetBackoff(); w.schedule(0) })
-	w.text = core.StringsFor(w.c.Lang)
-	w.initUI()
 	if w.c.Queue.Len() > 0 {
 		w.schedule(0)
 	}
-	loader.Set("ready", true)
-	document.Call("dispatchEvent", global.Get("CustomEvent").New("rastro:ready"))
+	// The UI renders in a task of its own, so that starting the runtime
+	// and rendering are two shorter tasks rather than one long one.
+	var ui js.Func
+	ui = js.FuncOf(func(js.Value, []js.Value) any {
+		ui.Release()
+		w.text = core.StringsFor(w.c.Lang)
+		w.initUI()
+		loader.Set("ready", true)
+		document.Call("dispatchEvent", global.Get("CustomEvent").New("rastro:ready"))
+		return nil
+	})
+	global.Call("setTimeout", ui, 0)
 	select {}
 }
 
@@ -159,6 +171,7 @@ func (w *widget) api(args []js.Value) {
 		w.schedule(0)
 	case r.Queued:
 		w.dirty = true
+		w.persistSoon()
 		w.schedule(w.c.FlushInterval)
 	}
 }
@@ -191,14 +204,16 @@ func toArg(v js.Value, depth int) core.Arg {
 	return core.Arg{T: core.Other}
 }
 
-// schedule runs tick after d unless a tick is due sooner.
+// schedule runs tick after d unless a tick is due sooner. A burst of
+// calls sets one timer: each call into JavaScript costs main-thread time.
 func (w *widget) schedule(d time.Duration) {
 	if !w.timer.IsUndefined() {
-		if d > 0 {
+		if d > 0 || w.timerSoon {
 			return
 		}
 		global.Call("clearTimeout", w.timer)
 	}
+	w.timerSoon = d <= 0
 	w.timer = global.Call("setTimeout", w.tickFn, d.Milliseconds())
 }
 
@@ -306,6 +321,15 @@ func (w *widget) leave() {
 		if !nav.Call("sendBeacon", url, string(b)).Bool() {
 			break // over the browser's in-flight quota; the rest stays stored
 		}
+	}
+}
+
+// persistSoon stores the queue in a task of its own: a burst of calls
+// writes localStorage once, after the burst, rather than once per call.
+func (w *widget) persistSoon() {
+	if !w.storing {
+		w.storing = true
+		global.Call("setTimeout", w.persistFn, 0)
 	}
 }
 

@@ -17,11 +17,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/rastrohq/rastro/collector/ingest"
+	"github.com/rastrohq/rastro/collector/insights"
 	"github.com/rastrohq/rastro/collector/server"
 	"github.com/rastrohq/rastro/collector/store/sqlite"
 )
@@ -75,6 +77,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		widgetDir = fs.String("widget-dir", "", "serve the browser bundle (make widget) from this folder under /widget/")
 		logLevel  = fs.String("log-level", "info", "debug, info, warn or error")
 		logJSON   = fs.Bool("log-json", false, "log JSON lines instead of text")
+		memLimit  = fs.Int64("memory-limit-mib", 384, "soft memory limit for the Go runtime in MiB (GOMEMLIMIT overrides; 0 none)")
 		writeKeys listFlag
 		readKeys  listFlag
 	)
@@ -99,6 +102,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log = slog.New(slog.NewTextHandler(stderr, opts))
 	}
 
+	// A soft limit makes the garbage collector work harder as the heap
+	// nears it, so an overload costs CPU, not memory; the in-flight bound
+	// keeps the live heap well under it.
+	if os.Getenv("GOMEMLIMIT") == "" && *memLimit > 0 {
+		debug.SetMemoryLimit(*memLimit << 20)
+	}
+
 	fc := &fileConfig{}
 	if *config != "" {
 		var err error
@@ -117,6 +127,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxInFlightBytes: fc.Limits.MaxInFlightBytes,
 		Logger:           log,
 		WriteKeys:        fc.WriteKeys,
+		Alerts: insights.AlertConfig{
+			Rules: fc.Alerts.Rules, WebhookURL: fc.Alerts.Webhook, Slack: fc.Alerts.Slack,
+			Interval: time.Duration(fc.Alerts.Interval),
+		},
 	}
 	cfg.Limits.MaxBatchBytes = fc.Limits.MaxBatchBytes
 	cfg.Limits.MaxBatchEvents = fc.Limits.MaxBatchEvents

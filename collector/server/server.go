@@ -17,9 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rastrohq/rastro/collector/ingest"
+	"github.com/rastrohq/rastro/collector/insights"
 	"github.com/rastrohq/rastro/collector/query"
 	"github.com/rastrohq/rastro/collector/store"
 	"github.com/rastrohq/rastro/collector/trace"
+	"github.com/rastrohq/rastro/collector/ui"
 	"github.com/rastrohq/rastro/collector/widget"
 	"github.com/rastrohq/rastro/sdk/wire"
 )
@@ -55,6 +57,10 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight batches may take to finish
 	// on shutdown. Defaults to 30s.
 	ShutdownTimeout time.Duration
+	// Alerts are the alert rules, evaluated every Alerts.Interval while
+	// serving, and the webhook they post to. The zero value watches
+	// nothing. Alerts.Logger defaults to Logger.
+	Alerts insights.AlertConfig
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -66,6 +72,8 @@ type Server struct {
 	store   store.Store
 	ingest  *ingest.Handler
 	metrics *metrics
+	alerter *insights.Alerter
+	sources *sources
 	handler http.Handler
 	log     *slog.Logger
 	ready   atomic.Bool
@@ -101,6 +109,15 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	if s.sources, err = newSources(cfg, keys, s); err != nil {
+		return nil, err
+	}
+	if cfg.Alerts.Logger == nil {
+		cfg.Alerts.Logger = cfg.Logger
+	}
+	if s.alerter, err = insights.NewAlerter(cfg.Alerts, st); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -111,10 +128,15 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/batch", s.ingest)
+	s.sources.register(mux)
 	read := s.readAuth(query.New(s.store))
 	mux.Handle("GET /v1/traces", read)
 	mux.Handle("GET /v1/traces/export", read)
 	mux.Handle("GET /v1/summary", read)
+	mux.Handle("/v1/insights/", s.readAuth(insights.NewHandler(s.store, s.alerter)))
+	dashboard := s.readAuth(ui.Handler(ui.Config{Store: s.store, Alerter: s.alerter}))
+	mux.Handle("/ui", dashboard)
+	mux.Handle("/ui/", dashboard)
 	mux.HandleFunc("GET /v1/schema/trace", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/schema+json")
 		_, _ = w.Write(trace.Schema)
@@ -228,6 +250,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		scheme = "https"
 	}
 	retention := s.startRetention(ctx)
+	actx, stopAlerts := context.WithCancel(ctx)
+	alerts := make(chan struct{})
+	go func() { defer close(alerts); s.alerter.Run(actx) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -248,6 +273,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
 	<-retention
+	stopAlerts()
+	<-alerts
 	closeErr := s.store.Close()
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil

@@ -19,7 +19,10 @@ const (
 
 // Origins say which input format a trace came from.
 const (
-	OriginWire = "wire/v1" // POST /v1/batch from the SDK or the widget
+	OriginWire    = "wire/v1"    // POST /v1/batch from the SDK or the widget
+	OriginSegment = "segment/v1" // the Segment-compatible endpoints
+	OriginCSV     = "csv/v1"     // a CSV import
+	OriginNDJSON  = "ndjson/v1"  // an NDJSON import
 )
 
 // Trace is one normalized digital trace as a CloudEvents 1.0 event.

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rastrohq/rastro/collector/ingest"
+	"github.com/rastrohq/rastro/collector/insights"
 )
 
 // fileConfig is the YAML config file (-config). Flags override it.
@@ -32,6 +33,21 @@ import (
 //	  max_in_flight_bytes: 67108864
 //	tls: {cert: cert.pem, key: key.pem}
 //	widget_dir: wasm/dist
+//	alerts:
+//	  webhook: https://hooks.slack.com/services/T000/B000/XXXX
+//	  slack: true            # post {"text": ...}; false posts the JSON payload
+//	  interval: 1m           # how often the rules are evaluated
+//	  rules:
+//	    - name: checkout-csat
+//	      kind: below        # CSAT % (metric: csat) or mean score (metric: score) of the last N traces
+//	      touchpoint: checkout
+//	      metric: csat
+//	      last: 50
+//	      below: 70
+//	    - name: negative-burst
+//	      kind: negatives    # count or more negative traces within the window
+//	      count: 10
+//	      within: 5m
 type fileConfig struct {
 	Addr      string            `yaml:"addr"`
 	Data      string            `yaml:"data"`
@@ -51,6 +67,12 @@ type fileConfig struct {
 		Key  string `yaml:"key"`
 	} `yaml:"tls"`
 	WidgetDir string `yaml:"widget_dir"`
+	Alerts    struct {
+		Webhook  string          `yaml:"webhook"`
+		Slack    bool            `yaml:"slack"`
+		Interval duration        `yaml:"interval"`
+		Rules    []insights.Rule `yaml:"rules"`
+	} `yaml:"alerts"`
 }
 
 // duration reads "720h" style durations from YAML.

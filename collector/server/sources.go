@@ -1,0 +1,30 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/rastrohq/rastro/collector/ingest"
+	"github.com/rastrohq/rastro/collector/source/segment"
+)
+
+// sources are the endpoints of the built-in foreign sources, which share
+// the write keys of POST /v1/batch.
+type sources struct {
+	segment *segment.Handler
+}
+
+func newSources(cfg Config, keys *ingest.Keys, s *Server) (*sources, error) {
+	seg, err := segment.New(segment.Config{
+		Keys: keys, Appender: s.store, Limits: cfg.Limits, MaxInFlightBytes: cfg.MaxInFlightBytes, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return &sources{segment: seg}, nil
+}
+
+func (src *sources) register(mux *http.ServeMux) {
+	mux.Handle(segment.BatchPath, src.segment)
+	mux.Handle(segment.TrackPath, src.segment)
+}

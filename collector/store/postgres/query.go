@@ -1,0 +1,301 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailru/easyjson"
+
+	"github.com/rastrohq/rastro/collector/store"
+	"github.com/rastrohq/rastro/collector/trace"
+	"github.com/rastrohq/rastro/sdk/wire"
+)
+
+// Page sizes of Query.
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+)
+
+// Times are stored as Unix nanoseconds; nanos clamps the times outside
+// 1677-2262 to the ends of int64 so that they still order correctly.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// where appends the conditions of f to b and their arguments to args,
+// numbering the placeholders after the arguments already in args. The
+// conditions on user_id and agent_id repeat the WHERE of their partial
+// indexes so that PostgreSQL may use them.
+func where(b *strings.Builder, args []any, f *store.Filter) []any {
+	b.WriteString(" WHERE true")
+	cond := func(c string, v any) {
+		args = append(args, v)
+		b.WriteString(strings.ReplaceAll(c, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if !f.From.IsZero() {
+		cond(" AND t >= ?", nanos(f.From))
+	}
+	if !f.To.IsZero() {
+		cond(" AND t < ?", nanos(f.To))
+	}
+	eq := func(c, v string) {
+		if v != "" {
+			cond(c, v)
+		}
+	}
+	eq(" AND touchpoint = ?", f.Touchpoint)
+	eq(" AND channel = ?", string(f.Channel))
+	eq(" AND kind = ?", string(f.Kind))
+	eq(" AND journey = ?", f.Journey)
+	eq(" AND user_id = ? AND user_id <> ''", f.UserID)
+	eq(" AND agent_id = ? AND agent_id <> ''", f.AgentID)
+	return args
+}
+
+// A cursor is the (t, seq) of the last trace of a page, after a version
+// byte, in unpadded URL-safe base64.
+const (
+	cursorVersion = 1
+	cursorLen     = 1 + 8 + 8
+)
+
+func encodeCursor(t, seq int64) string {
+	var b [cursorLen]byte
+	b[0] = cursorVersion
+	binary.BigEndian.PutUint64(b[1:], uint64(t))
+	binary.BigEndian.PutUint64(b[9:], uint64(seq))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func decodeCursor(s string) (t, seq int64, err error) {
+	var b [cursorLen]byte
+	if base64.RawURLEncoding.DecodedLen(len(s)) != cursorLen {
+		return 0, 0, store.ErrBadCursor
+	}
+	if _, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(s)); err != nil || b[0] != cursorVersion {
+		return 0, 0, store.ErrBadCursor
+	}
+	t = int64(binary.BigEndian.Uint64(b[1:]))
+	seq = int64(binary.BigEndian.Uint64(b[9:]))
+	if seq <= 0 {
+		return 0, 0, store.ErrBadCursor
+	}
+	return t, seq, nil
+}
+
+// querySQL returns the SELECT of a Query page, its arguments and the page
+// size. It asks for one row more than the page to learn whether a next
+// page exists.
+func querySQL(f *store.Filter) (query string, args []any, limit int, err error) {
+	limit = f.Limit
+	switch {
+	case limit <= 0:
+		limit = defaultLimit
+	case limit > maxLimit:
+		limit = maxLimit
+	}
+	var b strings.Builder
+	b.WriteString("SELECT seq, t, body FROM traces")
+	args = where(&b, make([]any, 0, 12), f)
+	if f.Cursor != "" {
+		t, seq, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return "", nil, 0, err
+		}
+		n := strconv.Itoa(len(args) + 1)
+		b.WriteString(" AND (t, seq) > ($" + n + "::bigint, $" + strconv.Itoa(len(args)+2) + "::bigint)")
+		args = append(args, t, seq)
+	}
+	b.WriteString(" ORDER BY t, seq LIMIT $" + strconv.Itoa(len(args)+1))
+	args = append(args, limit+1)
+	return b.String(), args, limit, nil
+}
+
+// Query returns one page of the traces matching f, ordered by time and
+// arrival. Page.Next continues after the page (keyset pagination: a page
+// costs the same however deep it is).
+func (db *DB) Query(ctx context.Context, f store.Filter) (store.Page, error) {
+	if db.isClosed() {
+		return store.Page{}, store.ErrClosed
+	}
+	query, args, limit, err := querySQL(&f)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("postgres: query: cursor %q: %w", f.Cursor, err)
+	}
+	rows, err := db.pool.Query(ctx, query, args...)
+	if err != nil {
+		return store.Page{}, db.readErr("query", err)
+	}
+	defer rows.Close()
+	page := store.Page{Traces: make([]trace.Trace, 0, min(limit, 64))}
+	var lastT, lastSeq int64
+	for rows.Next() {
+		if len(page.Traces) == limit {
+			page.Next = encodeCursor(lastT, lastSeq)
+			break
+		}
+		var body []byte
+		if err := rows.Scan(&lastSeq, &lastT, &body); err != nil {
+			return store.Page{}, db.readErr("query", err)
+		}
+		page.Traces = append(page.Traces, trace.Trace{})
+		if err := easyjson.Unmarshal(body, &page.Traces[len(page.Traces)-1]); err != nil {
+			return store.Page{}, fmt.Errorf("postgres: query: decode trace %d: %w", lastSeq, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page{}, db.readErr("query", err)
+	}
+	return page, nil
+}
+
+func scanSQL(f *store.Filter) (string, []any) {
+	var b strings.Builder
+	b.WriteString("SELECT seq, body FROM traces")
+	args := where(&b, make([]any, 0, 8), f)
+	b.WriteString(" ORDER BY t, seq")
+	return b.String(), args
+}
+
+// Scan calls fn for each trace matching f, in the order of Query, reading
+// them one by one from a single read transaction. Each call gets a new
+// Trace, which fn may keep.
+func (db *DB) Scan(ctx context.Context, f store.Filter, fn func(*trace.Trace) error) error {
+	if db.isClosed() {
+		return store.ErrClosed
+	}
+	query, args := scanSQL(&f)
+	rows, err := db.pool.Query(ctx, query, args...)
+	if err != nil {
+		return db.readErr("scan", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var body []byte
+		if err := rows.Scan(&seq, &body); err != nil {
+			return db.readErr("scan", err)
+		}
+		t := new(trace.Trace)
+		if err := easyjson.Unmarshal(body, t); err != nil {
+			return fmt.Errorf("postgres: scan: decode trace %d: %w", seq, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return db.readErr("scan", err)
+	}
+	return nil
+}
+
+// dayNanos is a UTC day in nanoseconds.
+const dayNanos = int64(24 * time.Hour)
+
+// groupKeys are the SQL expressions of the summary dimensions. A day is
+// the floor of t / dayNanos (PostgreSQL's / truncates toward zero).
+var groupKeys = map[store.GroupBy]string{
+	store.ByTouchpoint: "touchpoint",
+	store.ByChannel:    "channel",
+	store.ByJourney:    "journey",
+	store.ByAgent:      "agent_id",
+	store.ByKind:       "kind",
+	store.ByDay:        fmt.Sprintf("(t / %[1]d - CASE WHEN t %% %[1]d < 0 THEN 1 ELSE 0 END)", dayNanos),
+}
+
+// sumsSQL computes store.Sums per group, in the order of its fields, with
+// the same rules as store.Sums.Add.
+var sumsSQL = strings.NewReplacer(
+	"$csat", quote(string(wire.KindCSAT)),
+	"$nps", quote(string(wire.KindNPS)),
+	"$ces", quote(string(wire.KindCES)),
+	"$negative", quote(trace.Negative),
+	"$promoter", quote(trace.Promoter),
+	"$detractor", quote(trace.Detractor),
+	"$satisfied", strconv.FormatFloat(store.CSATSatisfied, 'g', -1, 64),
+).Replace(`count(*), count(score), coalesce(sum(score), 0),
+	count(CASE WHEN score IS NOT NULL AND sentiment = $negative THEN 1 END),
+	count(CASE WHEN kind = $csat AND score IS NOT NULL THEN 1 END),
+	count(CASE WHEN kind = $csat AND score >= $satisfied THEN 1 END),
+	count(CASE WHEN kind = $nps AND value IS NOT NULL THEN 1 END),
+	count(CASE WHEN kind = $nps AND value IS NOT NULL AND nps_class = $promoter THEN 1 END),
+	count(CASE WHEN kind = $nps AND value IS NOT NULL AND nps_class = $detractor THEN 1 END),
+	count(CASE WHEN kind = $ces AND value IS NOT NULL THEN 1 END),
+	coalesce(sum(CASE WHEN kind = $ces AND value IS NOT NULL THEN value END), 0)`)
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func summarySQL(q *store.SummaryQuery) (string, []any, error) {
+	key, ok := groupKeys[q.GroupBy]
+	if !ok {
+		return "", nil, fmt.Errorf("postgres: summary: unknown group by %q", q.GroupBy)
+	}
+	var b strings.Builder
+	b.WriteString("SELECT " + key + " AS k, " + sumsSQL + " FROM traces")
+	args := where(&b, make([]any, 0, 8), &q.Filter)
+	b.WriteString(" GROUP BY k ORDER BY k")
+	return b.String(), args, nil
+}
+
+// Summary aggregates the traces matching q.Filter per q.GroupBy in one
+// GROUP BY query; the groups are ordered by key.
+func (db *DB) Summary(ctx context.Context, q store.SummaryQuery) ([]store.Group, error) {
+	if db.isClosed() {
+		return nil, store.ErrClosed
+	}
+	query, args, err := summarySQL(&q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, db.readErr("summary", err)
+	}
+	defer rows.Close()
+	var groups []store.Group
+	for rows.Next() {
+		var (
+			s    store.Sums
+			k    string
+			day  int64
+			kptr any = &k
+		)
+		if q.GroupBy == store.ByDay {
+			kptr = &day
+		}
+		if err := rows.Scan(kptr, &s.Count, &s.Scored, &s.ScoreSum, &s.Negative, &s.CSAT, &s.CSATSatisfied,
+			&s.NPS, &s.Promoters, &s.Detractors, &s.CES, &s.CESSum); err != nil {
+			return nil, db.readErr("summary", err)
+		}
+		if q.GroupBy == store.ByDay {
+			k = time.Unix(day*(dayNanos/int64(time.Second)), 0).UTC().Format(time.DateOnly)
+		}
+		groups = append(groups, s.Group(k))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.readErr("summary", err)
+	}
+	return groups, nil
+}

@@ -2,6 +2,9 @@ package insights
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -307,4 +310,55 @@ func TestNegativeComments(t *testing.T) {
 	require.Len(t, cs, 5)
 	require.Equal(t, "e", cs[0].Text)
 	require.Equal(t, "a", cs[4].Text)
+}
+
+// scanOnly hides a store's Aggregate, so insights take the Scan path.
+type scanOnly struct{ store.Store }
+
+// TestTrendsScanAndAggregateAgree: the store's own aggregation and the
+// Scan path give the same trends, to the last field.
+func TestTrendsScanAndAggregateAgree(t *testing.T) {
+	st := openStore(t, trendFixture()...)
+	_, isAgg := st.(store.Aggregator)
+	require.True(t, isAgg, "the embedded store aggregates")
+	ctx := context.Background()
+	for _, q := range []TrendsQuery{
+		{}, {Bucket: Hour}, {Bucket: Week}, {By: store.ByChannel}, {By: store.ByJourney, Bucket: Week},
+		{Filter: store.Filter{Touchpoint: "support"}, Bucket: Hour},
+	} {
+		t.Run(fmt.Sprintf("%s/%s", q.By, q.Bucket), func(t *testing.T) {
+			viaAgg, err := ComputeTrends(ctx, st, q)
+			require.NoError(t, err)
+			viaScan, err := ComputeTrends(ctx, scanOnly{st}, q)
+			require.NoError(t, err)
+			require.Equal(t, rounded(t, viaScan), rounded(t, viaAgg))
+		})
+	}
+}
+
+// rounded is v as generic JSON with every number rounded to 12 digits:
+// SQLite sums floats in another order than Go.
+func rounded(t *testing.T, v any) any {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	var g any
+	require.NoError(t, json.Unmarshal(b, &g))
+	var walk func(any) any
+	walk = func(x any) any {
+		switch x := x.(type) {
+		case float64:
+			f, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
+			return f
+		case []any:
+			for i := range x {
+				x[i] = walk(x[i])
+			}
+		case map[string]any:
+			for k := range x {
+				x[k] = walk(x[k])
+			}
+		}
+		return x
+	}
+	return walk(g)
 }

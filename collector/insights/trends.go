@@ -108,33 +108,14 @@ type Change struct {
 	Direction string `json:"direction,omitempty"`
 }
 
-// sums are store.Sums plus the positive count the change test needs.
+// sums are the store.Sums of one bucket or series.
 type sums struct {
 	store.Sums
-	Positive int64
 }
 
-func (s *sums) add(d *trace.Data) {
-	s.Sums.Add(d)
-	if d.Score != nil && d.Sentiment == trace.Positive {
-		s.Positive++
-	}
-}
+func (s *sums) add(d *trace.Data) { s.Sums.Add(d) }
 
-func (s *sums) merge(o *sums) {
-	s.Count += o.Count
-	s.Scored += o.Scored
-	s.ScoreSum += o.ScoreSum
-	s.Negative += o.Negative
-	s.CSAT += o.CSAT
-	s.CSATSatisfied += o.CSATSatisfied
-	s.NPS += o.NPS
-	s.Promoters += o.Promoters
-	s.Detractors += o.Detractors
-	s.CES += o.CES
-	s.CESSum += o.CESSum
-	s.Positive += o.Positive
-}
+func (s *sums) merge(o *sums) { s.Sums.Merge(&o.Sums) }
 
 // key returns the value of dimension by in d.
 func key(by store.GroupBy, d *trace.Data) string {
@@ -170,25 +151,76 @@ func ComputeTrends(ctx context.Context, st store.Store, q TrendsQuery) (*Trends,
 	f := q.Filter
 	f.Limit, f.Cursor = 0, ""
 	series := map[string]map[time.Time]*sums{}
-	err := st.Scan(ctx, f, func(t *trace.Trace) error {
-		k := key(q.By, &t.Data)
+	var err error
+	if agg, ok := st.(store.Aggregator); ok {
+		err = aggregateTrends(ctx, agg, q.By, q.Bucket, f, series)
+	} else {
+		err = scanTrends(ctx, st, q.By, q.Bucket, f, series)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("insights: trends: %w", err)
+	}
+	return buildTrends(q, series), nil
+}
+
+// aggregateTrends has the store sum each key and bucket.
+func aggregateTrends(ctx context.Context, agg store.Aggregator, by store.GroupBy, b Bucket, f store.Filter, series map[string]map[time.Time]*sums) error {
+	aq := store.AggregateQuery{GroupBy: by, Width: b.width(), Filter: f}
+	if b == Week {
+		aq.Offset = 4 * 24 * time.Hour // the Unix epoch was a Thursday
+	}
+	rows, err := agg.Aggregate(ctx, aq)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		m := series[r.Key]
+		if m == nil {
+			m = map[time.Time]*sums{}
+			series[r.Key] = m
+		}
+		s := m[r.Start]
+		if s == nil {
+			s = &sums{}
+			m[r.Start] = s
+		}
+		s.Merge(&r.Sums)
+	}
+	return nil
+}
+
+// width is the bucket width as a duration.
+func (b Bucket) width() time.Duration {
+	switch b {
+	case Hour:
+		return time.Hour
+	case Week:
+		return 7 * 24 * time.Hour
+	}
+	return 24 * time.Hour
+}
+
+// scanTrends reads every trace and sums it into its key and bucket.
+func scanTrends(ctx context.Context, st store.Store, by store.GroupBy, b Bucket, f store.Filter, series map[string]map[time.Time]*sums) error {
+	return st.Scan(ctx, f, func(t *trace.Trace) error {
+		k := key(by, &t.Data)
 		m := series[k]
 		if m == nil {
 			m = map[time.Time]*sums{}
 			series[k] = m
 		}
-		b := q.Bucket.Start(t.Time)
-		s := m[b]
+		start := b.Start(t.Time)
+		s := m[start]
 		if s == nil {
 			s = &sums{}
-			m[b] = s
+			m[start] = s
 		}
 		s.add(&t.Data)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("insights: trends: %w", err)
-	}
+}
+
+func buildTrends(q TrendsQuery, series map[string]map[time.Time]*sums) *Trends {
 	out := &Trends{By: q.By, Bucket: q.Bucket, Series: make([]Series, 0, len(series))}
 	for k, m := range series {
 		starts := make([]time.Time, 0, len(m))
@@ -213,7 +245,7 @@ func ComputeTrends(ctx context.Context, st store.Store, q TrendsQuery) (*Trends,
 		out.Series = append(out.Series, sr)
 	}
 	sortSeries(out.Series)
-	return out, nil
+	return out
 }
 
 // sortSeries orders series worst mean score first, unscored last, ties by

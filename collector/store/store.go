@@ -156,6 +156,63 @@ type Sums struct {
 	Detractors    int64
 	CES           int64 // kind ces traces
 	CESSum        float64
+	Positive      int64 // scored traces with sentiment positive
+}
+
+// Merge adds the sums of o to s.
+func (s *Sums) Merge(o *Sums) {
+	s.Count += o.Count
+	s.Scored += o.Scored
+	s.ScoreSum += o.ScoreSum
+	s.Negative += o.Negative
+	s.CSAT += o.CSAT
+	s.CSATSatisfied += o.CSATSatisfied
+	s.NPS += o.NPS
+	s.Promoters += o.Promoters
+	s.Detractors += o.Detractors
+	s.CES += o.CES
+	s.CESSum += o.CESSum
+	s.Positive += o.Positive
+}
+
+// Aggregator is implemented by stores that can sum traces per key and time
+// bucket themselves, in one query over their indexes, instead of handing
+// every trace to Go through Scan. Insights use it when a store has it and
+// Scan otherwise; both give the same numbers (storetest checks it).
+type Aggregator interface {
+	Aggregate(ctx context.Context, q AggregateQuery) ([]Aggregate, error)
+}
+
+// AggregateQuery asks for Sums per key of GroupBy and time bucket.
+type AggregateQuery struct {
+	// GroupBy is the dimension; ByDay is not allowed (use Width).
+	GroupBy GroupBy
+	// Width is the bucket width, Offset where buckets start relative to
+	// the Unix epoch: a trace at t falls in the bucket starting at
+	// floor((t-Offset)/Width)*Width + Offset. Hours and UTC days take
+	// Offset 0; ISO weeks (Monday, UTC) take Width 7 days, Offset 4 days
+	// (the epoch was a Thursday). Width must be a whole number of seconds.
+	Width, Offset time.Duration
+	// Filter selects the traces; Limit and Cursor are ignored.
+	Filter Filter
+}
+
+// Aggregate is the Sums of one key and bucket.
+type Aggregate struct {
+	Key   string
+	Start time.Time // UTC
+	Sums  Sums
+}
+
+// BucketStart returns the start of the bucket of q holding t, in UTC.
+func (q *AggregateQuery) BucketStart(t time.Time) time.Time {
+	x := t.UnixNano() - int64(q.Offset)
+	w := int64(q.Width)
+	b := x / w
+	if x%w < 0 {
+		b--
+	}
+	return time.Unix(0, b*w+int64(q.Offset)).UTC()
 }
 
 // CSATSatisfied is the score from which a CSAT answer counts as satisfied:
@@ -168,8 +225,11 @@ func (s *Sums) Add(d *trace.Data) {
 	if d.Score != nil {
 		s.Scored++
 		s.ScoreSum += *d.Score
-		if d.Sentiment == trace.Negative {
+		switch d.Sentiment {
+		case trace.Negative:
 			s.Negative++
+		case trace.Positive:
+			s.Positive++
 		}
 	}
 	switch d.Kind {

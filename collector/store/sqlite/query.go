@@ -239,6 +239,7 @@ var sumsSQL = strings.NewReplacer(
 	"$nps", quote(string(wire.KindNPS)),
 	"$ces", quote(string(wire.KindCES)),
 	"$negative", quote(trace.Negative),
+	"$positive", quote(trace.Positive),
 	"$promoter", quote(trace.Promoter),
 	"$detractor", quote(trace.Detractor),
 	"$satisfied", strconv.FormatFloat(store.CSATSatisfied, 'g', -1, 64),
@@ -250,7 +251,8 @@ var sumsSQL = strings.NewReplacer(
 	count(CASE WHEN kind = $nps AND value IS NOT NULL AND nps_class = $promoter THEN 1 END),
 	count(CASE WHEN kind = $nps AND value IS NOT NULL AND nps_class = $detractor THEN 1 END),
 	count(CASE WHEN kind = $ces AND value IS NOT NULL THEN 1 END),
-	total(CASE WHEN kind = $ces THEN value END)`)
+	total(CASE WHEN kind = $ces THEN value END),
+	count(CASE WHEN score IS NOT NULL AND sentiment = $positive THEN 1 END)`)
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
@@ -293,7 +295,7 @@ func (db *DB) Summary(ctx context.Context, q store.SummaryQuery) ([]store.Group,
 			kptr = &day
 		}
 		if err := rows.Scan(kptr, &s.Count, &s.Scored, &s.ScoreSum, &s.Negative, &s.CSAT, &s.CSATSatisfied,
-			&s.NPS, &s.Promoters, &s.Detractors, &s.CES, &s.CESSum); err != nil {
+			&s.NPS, &s.Promoters, &s.Detractors, &s.CES, &s.CESSum, &s.Positive); err != nil {
 			return nil, db.readErr("summary", err)
 		}
 		if q.GroupBy == store.ByDay {
@@ -305,4 +307,52 @@ func (db *DB) Summary(ctx context.Context, q store.SummaryQuery) ([]store.Group,
 		return nil, db.readErr("summary", err)
 	}
 	return groups, nil
+}
+
+var _ store.Aggregator = (*DB)(nil)
+
+// Aggregate sums the traces matching q.Filter per key and time bucket in
+// one GROUP BY query. Grouped by touchpoint over a time range it reads
+// only the covering index traces_touchpoint.
+func (db *DB) Aggregate(ctx context.Context, q store.AggregateQuery) ([]store.Aggregate, error) {
+	if db.isClosed() {
+		return nil, store.ErrClosed
+	}
+	key, ok := groupKeys[q.GroupBy]
+	if !ok || q.GroupBy == store.ByDay {
+		return nil, fmt.Errorf("sqlite: aggregate: cannot group by %q", q.GroupBy)
+	}
+	if q.Width < time.Second || q.Width%time.Second != 0 {
+		return nil, fmt.Errorf("sqlite: aggregate: width %v is not a whole number of seconds", q.Width)
+	}
+	w, off := int64(q.Width), int64(q.Offset)
+	// floor((t-off)/w); SQLite's / truncates toward zero.
+	bucket := fmt.Sprintf("((t - %[2]d) / %[1]d - ((t - %[2]d) %% %[1]d < 0))", w, off)
+	var b strings.Builder
+	b.WriteString("SELECT " + key + " AS k, " + bucket + " AS b, " + sumsSQL + " FROM traces")
+	args := where(&b, make([]any, 0, 8), &q.Filter)
+	b.WriteString(" GROUP BY k, b ORDER BY k, b")
+	rows, err := db.read.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, db.readErr("aggregate", err)
+	}
+	defer rows.Close()
+	var out []store.Aggregate
+	for rows.Next() {
+		var (
+			a store.Aggregate
+			n int64
+		)
+		s := &a.Sums
+		if err := rows.Scan(&a.Key, &n, &s.Count, &s.Scored, &s.ScoreSum, &s.Negative, &s.CSAT, &s.CSATSatisfied,
+			&s.NPS, &s.Promoters, &s.Detractors, &s.CES, &s.CESSum, &s.Positive); err != nil {
+			return nil, db.readErr("aggregate", err)
+		}
+		a.Start = time.Unix(0, n*w+off).UTC()
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.readErr("aggregate", err)
+	}
+	return out, nil
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) store.Store) {
 		{"Summary/Filter", s.summaryFilter},
 		{"Summary/Empty", s.summaryEmpty},
 		{"Summary/BadGroupBy", s.summaryBadGroupBy},
+		{"Aggregate", s.aggregate},
 		{"DeleteBefore", s.deleteBefore},
 		{"Close", s.close},
 	} {
@@ -695,4 +696,58 @@ func (s suite) close(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrClosed, "DeleteBefore")
 	_, err = st.Stats(ctx)
 	require.ErrorIs(t, err, store.ErrClosed, "Stats")
+}
+
+// aggregate checks a store.Aggregator, when the store is one, against the
+// same sums computed in Go from Scan: per touchpoint, channel and agent,
+// in hours, days and ISO weeks, with and without a filter.
+func (s suite) aggregate(t *testing.T) {
+	st := s.withFixture(t)
+	agg, ok := st.(store.Aggregator)
+	if !ok {
+		t.Skip("the store computes no aggregates; insights use Scan")
+	}
+	ctx := context.Background()
+	week := store.AggregateQuery{Width: 7 * 24 * time.Hour, Offset: 4 * 24 * time.Hour}
+	for _, by := range []store.GroupBy{store.ByTouchpoint, store.ByChannel, store.ByAgent} {
+		for _, q := range []store.AggregateQuery{{Width: time.Hour}, {Width: 24 * time.Hour}, week} {
+			for _, f := range []store.Filter{{}, {Kind: wire.KindCSAT}} {
+				q.GroupBy, q.Filter = by, f
+				t.Run(fmt.Sprintf("%s/%v/%s", by, q.Width, f.Kind), func(t *testing.T) {
+					want := map[string]store.Sums{}
+					require.NoError(t, st.Scan(ctx, f, func(tr *trace.Trace) error {
+						k := map[store.GroupBy]string{store.ByTouchpoint: tr.Data.Touchpoint,
+							store.ByChannel: string(tr.Data.Channel), store.ByAgent: tr.Data.AgentID}[by]
+						start := q.BucketStart(tr.Time)
+						if q.Width == 7*24*time.Hour {
+							require.Equal(t, time.Monday, start.Weekday(), "weeks start on Monday")
+						}
+						key := k + "|" + start.Format(time.RFC3339)
+						sums := want[key]
+						sums.Add(&tr.Data)
+						want[key] = sums
+						return nil
+					}))
+					rows, err := agg.Aggregate(ctx, q)
+					require.NoError(t, err)
+					got := map[string]store.Sums{}
+					for _, r := range rows {
+						require.Equal(t, time.UTC, r.Start.Location())
+						got[r.Key+"|"+r.Start.Format(time.RFC3339)] = r.Sums
+					}
+					require.Equal(t, len(want), len(got))
+					for k, w := range want {
+						g, ok := got[k]
+						require.True(t, ok, "missing %s", k)
+						require.InDelta(t, w.ScoreSum, g.ScoreSum, 1e-9, k)
+						require.InDelta(t, w.CESSum, g.CESSum, 1e-9, k)
+						w.ScoreSum, g.ScoreSum, w.CESSum, g.CESSum = 0, 0, 0, 0
+						require.Equal(t, w, g, k)
+					}
+				})
+			}
+		}
+	}
+	_, err := agg.Aggregate(ctx, store.AggregateQuery{GroupBy: store.ByDay, Width: time.Hour})
+	require.Error(t, err, "day is a width, not a dimension")
 }

@@ -18,6 +18,8 @@ import (
 //	data: /var/lib/rastro
 //	retention: 8760h        # keep a year; 0 or absent keeps forever
 //	sync: full              # full (default) or normal
+//	store:
+//	  postgres: postgres://rastro:secret@db.internal:5432/rastro  # a shared store instead of data
 //	write_keys:
 //	  - key: wk_live_3f9a
 //	    name: website        # the trace source
@@ -73,6 +75,11 @@ type fileConfig struct {
 		Interval duration        `yaml:"interval"`
 		Rules    []insights.Rule `yaml:"rules"`
 	} `yaml:"alerts"`
+	Store struct {
+		// Postgres is the URL of a PostgreSQL database shared by several
+		// collectors; when set, data and sync are unused.
+		Postgres string `yaml:"postgres"`
+	} `yaml:"store"`
 }
 
 // duration reads "720h" style durations from YAML.

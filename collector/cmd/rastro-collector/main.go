@@ -2,6 +2,8 @@
 // traces of the common trace format and answers queries about them.
 //
 //	rastro-collector serve -addr 127.0.0.1:4380 -data DIR [-config FILE] [-write-key KEY ...] [-read-key KEY ...]
+//	rastro-collector serve -store postgres://user:pass@host/db ...   (several collectors sharing PostgreSQL)
+//	rastro-collector import -data DIR -source NAME [-map FILE] [-col field=column ...] [-set field=value ...] FILE...
 //
 // serve is the default subcommand. Run rastro-collector serve -h for every
 // flag.
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +28,8 @@ import (
 	"github.com/rastrohq/rastro/collector/ingest"
 	"github.com/rastrohq/rastro/collector/insights"
 	"github.com/rastrohq/rastro/collector/server"
+	"github.com/rastrohq/rastro/collector/store"
+	"github.com/rastrohq/rastro/collector/store/postgres"
 	"github.com/rastrohq/rastro/collector/store/sqlite"
 )
 
@@ -50,11 +55,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, stderr)
+	case "import":
+		return importCmd(ctx, args, stderr)
 	case "version":
 		fmt.Fprintln(stderr, "rastro-collector", version)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (commands: serve, version)", cmd)
+	return fmt.Errorf("unknown command %q (commands: serve, import, version)", cmd)
 }
 
 type listFlag []string
@@ -72,6 +79,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		keyRate   = fs.Float64("write-key-rate", 0, "events/s each -write-key may send; -1 unlimited (default 10000)")
 		retention = fs.Duration("retention", 0, "delete traces older than this, e.g. 8760h (default keep forever)")
 		syncMode  = fs.String("sync", "", "store durability: full (fsync every commit, default) or normal")
+		storeDSN  = fs.String("store", "", "shared store: a postgres://... URL (default the embedded store in -data)")
 		tlsCert   = fs.String("tls-cert", "", "TLS certificate file (with -tls-key: serve HTTPS)")
 		tlsKey    = fs.String("tls-key", "", "TLS key file")
 		widgetDir = fs.String("widget-dir", "", "serve the browser bundle (make widget) from this folder under /widget/")
@@ -146,29 +154,52 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("serve: no write key: pass -write-key KEY, set RASTRO_WRITE_KEYS, or list write_keys in -config")
 	}
 
-	dir := first(*data, fc.Data, ".rastro-data")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("data folder: %w", err)
-	}
-	var sopts sqlite.Options
-	switch first(*syncMode, fc.Sync, "full") {
-	case "full":
-	case "normal":
-		sopts.Sync = sqlite.SyncNormal
-	default:
-		return fmt.Errorf("-sync: %q is not full or normal", *syncMode)
-	}
-	st, err := sqlite.Open(filepath.Join(dir, "traces.db"), sopts)
-	if err != nil {
-		return err
+	var st store.Store
+	if dsn := first(*storeDSN, fc.Store.Postgres); dsn != "" {
+		if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+			return errors.New("-store: not a postgres:// URL")
+		}
+		db, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if err != nil {
+			return err
+		}
+		st = db
+		log.Info("store open", "postgres", redactDSN(dsn), "version", version)
+	} else {
+		dir := first(*data, fc.Data, ".rastro-data")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("data folder: %w", err)
+		}
+		var sopts sqlite.Options
+		switch first(*syncMode, fc.Sync, "full") {
+		case "full":
+		case "normal":
+			sopts.Sync = sqlite.SyncNormal
+		default:
+			return fmt.Errorf("-sync: %q is not full or normal", *syncMode)
+		}
+		db, err := sqlite.Open(filepath.Join(dir, "traces.db"), sopts)
+		if err != nil {
+			return err
+		}
+		st = db
+		log.Info("store open", "path", filepath.Join(dir, "traces.db"), "version", version)
 	}
 	srv, err := server.New(cfg, st)
 	if err != nil {
 		_ = st.Close()
 		return err
 	}
-	log.Info("store open", "path", filepath.Join(dir, "traces.db"), "version", version)
 	return srv.ListenAndServe(ctx)
+}
+
+// redactDSN returns dsn without its password, for the log.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://?"
+	}
+	return u.Redacted()
 }
 
 func first(vs ...string) string {

@@ -41,6 +41,7 @@ import (
 	"sort"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -120,6 +121,7 @@ func Start() (*Server, error) {
 }
 
 func (s *Server) start() error {
+	s.watch()
 	data := filepath.Join(s.dir, "data")
 	if out, err := s.run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"); err != nil {
 		return fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
@@ -137,6 +139,24 @@ func (s *Server) start() error {
 	}
 	s.DSN = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	return nil
+}
+
+// watch starts a watchdog in a session of its own that stops the server
+// and removes its folder once this process is gone, so that a test binary
+// killed before Stop (a go test -timeout panic, a kill) leaves nothing
+// running. Stop makes it exit at once.
+func (s *Server) watch() {
+	stop := filepath.Join(s.bin, "pg_ctl") + " stop -m immediate -w -t 30 -D " + filepath.Join(s.dir, "data")
+	if s.asUser != "" {
+		stop = "runuser -u " + s.asUser + " -- " + stop
+	}
+	script := fmt.Sprintf("while kill -0 %d 2>/dev/null && [ -d %s ]; do sleep 1; done; if [ -d %s ]; then %s >/dev/null 2>&1; rm -rf %s; fi",
+		os.Getpid(), s.dir, s.dir, stop, s.dir)
+	cmd := exec.Command("sh", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if cmd.Start() == nil {
+		go func() { _ = cmd.Wait() }()
+	}
 }
 
 // run runs a PostgreSQL binary, as s.asUser when set.

@@ -27,7 +27,7 @@ var benchEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 // built once (a few minutes) and kept in the temporary folder for later
 // runs.
 func benchStore(b *testing.B) store.Store {
-	path := filepath.Join(os.TempDir(), "rastro-insights-1m-v1.db")
+	path := filepath.Join(os.TempDir(), "rastro-insights-1m-v2.db")
 	st, err := sqlite.Open(path, sqlite.Options{Sync: sqlite.SyncNormal})
 	if err != nil {
 		b.Fatal(err)
@@ -48,7 +48,7 @@ func benchStore(b *testing.B) store.Store {
 	span := int64(90 * 24 * time.Hour)
 	batch := make([]trace.Trace, 0, 5000)
 	for i := int(s.Traces); i < benchTraces; i++ {
-		at := benchEnd.Add(-time.Duration(span) + time.Duration(int64(i)*span/benchTraces))
+		at := benchEnd.Add(-time.Duration(span) + time.Duration(int64(i)*(span/benchTraces)))
 		k := kinds[r.IntN(len(kinds))]
 		ev := wire.Event{
 			ID: fmt.Sprintf("bench-%07d", i), Kind: k, Touchpoint: fmt.Sprintf("tp-%02d", r.IntN(50)),

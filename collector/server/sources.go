@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/rastrohq/rastro/collector/ingest"
+	"github.com/rastrohq/rastro/collector/source/importer"
 	"github.com/rastrohq/rastro/collector/source/segment"
 )
 
@@ -12,6 +13,7 @@ import (
 // the write keys of POST /v1/batch.
 type sources struct {
 	segment *segment.Handler
+	imports *importer.Handler
 }
 
 func newSources(cfg Config, keys *ingest.Keys, s *Server) (*sources, error) {
@@ -21,10 +23,15 @@ func newSources(cfg Config, keys *ingest.Keys, s *Server) (*sources, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	return &sources{segment: seg}, nil
+	imp, err := importer.NewHandler(importer.HandlerConfig{Keys: keys, Appender: s.store, Limits: cfg.Limits})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return &sources{segment: seg, imports: imp}, nil
 }
 
 func (src *sources) register(mux *http.ServeMux) {
 	mux.Handle(segment.BatchPath, src.segment)
 	mux.Handle(segment.TrackPath, src.segment)
+	mux.Handle("POST "+importer.Path, src.imports)
 }

@@ -1,0 +1,266 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/rastrohq/rastro/collector/store"
+	"github.com/rastrohq/rastro/collector/store/sqlite"
+	"github.com/rastrohq/rastro/collector/trace"
+	"github.com/rastrohq/rastro/sdk/wire"
+)
+
+type memStore struct {
+	mu     sync.Mutex
+	traces map[string]trace.Trace
+}
+
+func newMem() *memStore { return &memStore{traces: map[string]trace.Trace{}} }
+
+func (s *memStore) Append(_ context.Context, ts []trace.Trace) ([]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]bool, len(ts))
+	for i, t := range ts {
+		if _, dup := s.traces[t.ID]; !dup {
+			s.traces[t.ID] = t
+			out[i] = true
+		}
+	}
+	return out, nil
+}
+
+var fixedNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func TestImport(t *testing.T) {
+	csat := Mapping{Columns: map[string]string{"value": "csat_score", "occurred_at": "closed", "agent_id": "agent", "props.queue": "queue"},
+		Defaults: map[string]string{"kind": "csat", "touchpoint": "support.call", "channel": "voice"}}
+	tests := []struct {
+		name    string
+		mapping Mapping
+		input   string
+		want    Result
+		check   func(t *testing.T, traces map[string]trace.Trace)
+		fatal   string
+	}{
+		{name: "csv with mapping and defaults", mapping: csat,
+			input: "ticket,agent,csat_score,closed,queue\n" +
+				"1,ag1,5,2026-01-02T10:00:00Z,billing\n" +
+				"2,ag2,1,2026-01-02T11:00:00Z,\n" +
+				"3,ag2,9,2026-01-02T11:00:00Z,x\n" + // out of the 1..5 scale
+				"4,ag3,abc,2026-01-02T11:00:00Z,x\n" +
+				"5,ag3,3,yesterday,x\n" +
+				"6,ag3\n" +
+				"1,ag1,5,2026-01-02T10:00:00Z,billing\n", // the same row again
+			want: Result{Rows: 7, Imported: 2, Duplicates: 1, Rejected: 4, Errors: []RowError{
+				{Line: 4, Field: "value", Error: "must be between 1 and 5 for kind csat"},
+				{Line: 5, Field: "value", Error: `"abc" is not a number`},
+				{Line: 6, Field: "occurred_at", Error: `"yesterday" does not match the layout 2006-01-02T15:04:05.999999999Z07:00`},
+				{Line: 7, Error: "has 2 fields, the header has 5"},
+			}},
+			check: func(t *testing.T, traces map[string]trace.Trace) {
+				var got *trace.Trace
+				for _, tr := range traces {
+					if tr.Data.AgentID == "ag1" {
+						got = &tr
+					}
+				}
+				require.NotNil(t, got)
+				require.Equal(t, wire.KindCSAT, got.Data.Kind)
+				require.Equal(t, wire.ChannelVoice, got.Data.Channel)
+				require.Equal(t, map[string]string{"queue": "billing"}, got.Data.Props)
+				require.Equal(t, time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC), got.Time)
+				require.Equal(t, 1.0, *got.Data.Score)
+				require.Equal(t, trace.OriginCSV, got.Data.Origin)
+				require.Equal(t, "rastro://test", got.Source)
+				require.True(t, strings.HasPrefix(got.ID, IDPrefix))
+			}},
+		{name: "columns named like fields map themselves", mapping: Mapping{},
+			input: "kind,touchpoint,value,id,props.plan\nnps,survey,10,a,pro\nstar,app,4,b,\n",
+			want:  Result{Rows: 2, Imported: 2},
+			check: func(t *testing.T, traces map[string]trace.Trace) {
+				require.Len(t, traces, 2)
+			}},
+		{name: "quoted multi-line field and a malformed row", mapping: Mapping{Defaults: map[string]string{"kind": "comment", "touchpoint": "t"}},
+			input: "text\n\"line one\nline two\"\n\"bad \"quote\n\"fine\"\n",
+			want:  Result{Rows: 3, Imported: 2, Rejected: 1, Errors: []RowError{{Line: 4, Error: `malformed CSV: extraneous or missing " in quoted-field`}}}},
+		{name: "ndjson", mapping: Mapping{Format: NDJSON, Columns: map[string]string{"value": "score"}, Defaults: map[string]string{"kind": "qa", "touchpoint": "call"}},
+			input: `{"score": 87.5, "agent_id": "a1", "scale_max": 100}` + "\n\n" + `{"score": "x"}` + "\n" + `[1]` + "\n" + `{"score": 50, "agent_id": null}`,
+			want: Result{Rows: 4, Imported: 2, Rejected: 2, Errors: []RowError{
+				{Line: 3, Field: "value", Error: `"x" is not a number`},
+				{Line: 4, Error: "not a JSON object: cannot unmarshal array into Go value of type map[string]json.RawMessage"},
+			}},
+			check: func(t *testing.T, traces map[string]trace.Trace) {
+				for _, tr := range traces {
+					require.Equal(t, trace.OriginNDJSON, tr.Data.Origin)
+					require.Equal(t, wire.KindQA, tr.Data.Kind)
+				}
+			}},
+		{name: "no kind", mapping: Mapping{}, input: "a,b\n1,2\n", fatal: "no kind"},
+		{name: "empty", mapping: csat, input: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newMem()
+			cfg := Config{Source: "test", Mapping: tt.mapping, Appender: st, BatchRows: 2, now: func() time.Time { return fixedNow }}
+			res, err := Import(context.Background(), strings.NewReader(tt.input), cfg)
+			if tt.fatal != "" {
+				require.ErrorContains(t, err, tt.fatal)
+				return
+			}
+			require.NoError(t, err)
+			res.Bytes = 0
+			require.Equal(t, tt.want, res)
+			if tt.check != nil {
+				tt.check(t, st.traces)
+			}
+			// Idempotent: again, nothing new.
+			again, err := Import(context.Background(), strings.NewReader(tt.input), cfg)
+			require.NoError(t, err)
+			require.Zero(t, again.Imported)
+			require.Equal(t, res.Imported+res.Duplicates, again.Duplicates)
+			require.Equal(t, res.Errors, again.Errors)
+		})
+	}
+}
+
+// genCSV writes rows rows of a contact-centre export; every bad-th row is
+// bad in one of three ways.
+func genCSV(rows, bad int) ([]byte, int) {
+	var b bytes.Buffer
+	b.WriteString("interaction,agent,queue,closed_at,csat,qa,comment\n")
+	rejected := 0
+	for i := range rows {
+		score := fmt.Sprint(1 + i%5)
+		closed := fixedNow.Add(-time.Duration(i) * time.Second).Format("2006-01-02 15:04:05")
+		if bad > 0 && i%bad == bad-1 {
+			rejected++
+			switch (i / bad) % 3 {
+			case 0:
+				score = "n/a"
+			case 1:
+				score = "7"
+			case 2:
+				closed = "someday"
+			}
+		}
+		fmt.Fprintf(&b, "c-%d,agent-%d,%s,%s,%s,%d,\"thanks, %d\"\n", i, i%50, []string{"billing", "tech", "sales"}[i%3], closed, score, 50+i%50, i)
+	}
+	return b.Bytes(), rejected
+}
+
+var csatMapping = Mapping{
+	TimeLayout: "2006-01-02 15:04:05",
+	Columns: map[string]string{"interaction_id": "interaction", "agent_id": "agent", "occurred_at": "closed_at",
+		"value": "csat", "text": "comment", "props.queue": "queue", "props.qa": "qa"},
+	Defaults: map[string]string{"kind": "csat", "touchpoint": "support.call", "channel": "voice"},
+}
+
+// TestImport100k imports a 100,000-row CSV with bad rows into SQLite, then
+// imports it again: nothing is added and the same rows are rejected.
+func TestImport100k(t *testing.T) {
+	data, bad := genCSV(100_000, 997)
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "traces.db"), sqlite.Options{Sync: sqlite.SyncNormal})
+	require.NoError(t, err)
+	defer st.Close()
+	cfg := Config{Source: "cc-export", Mapping: csatMapping, Appender: st, now: func() time.Time { return fixedNow }}
+
+	start := time.Now()
+	first, err := Import(context.Background(), bytes.NewReader(data), cfg)
+	require.NoError(t, err)
+	t.Logf("first import: %d rows in %v (%.0f rows/s)", first.Rows, time.Since(start), float64(first.Rows)/time.Since(start).Seconds())
+	require.Equal(t, 100_000, first.Rows)
+	require.Equal(t, bad, first.Rejected)
+	require.Equal(t, 100_000-bad, first.Imported)
+	require.Zero(t, first.Duplicates)
+	require.Len(t, first.Errors, 100)
+	require.Equal(t, RowError{Line: 998, Field: "value", Error: `"n/a" is not a number`}, first.Errors[0])
+
+	second, err := Import(context.Background(), bytes.NewReader(data), cfg)
+	require.NoError(t, err)
+	require.Equal(t, 100_000, second.Rows)
+	require.Zero(t, second.Imported)
+	require.Equal(t, 100_000-bad, second.Duplicates)
+	require.Equal(t, first.Rejected, second.Rejected)
+	require.Equal(t, first.Errors, second.Errors)
+
+	stats, err := st.Stats(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, int64(100_000-bad), stats.Traces)
+}
+
+func BenchmarkImport(b *testing.B) {
+	const rows = 20_000
+	data, _ := genCSV(rows, 0)
+	for _, batch := range []int{1000, 5000} {
+		b.Run(fmt.Sprintf("sqlite/batch=%d", batch), func(b *testing.B) {
+			st, err := sqlite.Open(filepath.Join(b.TempDir(), "traces.db"), sqlite.Options{})
+			require.NoError(b, err)
+			defer st.Close()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			n := 0
+			for b.Loop() {
+				// A new source each time, so every row is new.
+				_, err := Import(context.Background(), bytes.NewReader(data), Config{
+					Source: fmt.Sprint("bench-", n), Mapping: csatMapping, Appender: st, BatchRows: batch,
+					now: func() time.Time { return fixedNow }})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(rows*n)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+	b.Run("decode-only", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		n := 0
+		for b.Loop() {
+			_, err := Import(context.Background(), bytes.NewReader(data), Config{Source: "bench", Mapping: csatMapping,
+				Appender: store.AppenderFunc(func(_ context.Context, ts []trace.Trace) ([]bool, error) { return make([]bool, len(ts)), nil }),
+				now:      func() time.Time { return fixedNow }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		b.ReportMetric(float64(rows*n)/b.Elapsed().Seconds(), "rows/s")
+	})
+}
+
+func FuzzImport(f *testing.F) {
+	f.Add([]byte("kind,touchpoint,value,text\nstar,t,4,hi\ncsat,t,9,\n\"a\"b,\n"), false)
+	f.Add([]byte(`{"kind":"nps","touchpoint":"t","value":9}`+"\n"+`{"kind":"comment","touchpoint":"t","text":"x","props.a":1}`), true)
+	f.Add([]byte("kind,touchpoint,id\nclick,t,1\nclick,t,1\n"), false)
+	f.Fuzz(func(t *testing.T, data []byte, ndjson bool) {
+		mp := Mapping{Defaults: map[string]string{"kind": "comment", "touchpoint": "t", "text": "x"}}
+		if ndjson {
+			mp.Format = NDJSON
+		}
+		st := newMem()
+		cfg := Config{Source: "fuzz", Mapping: mp, Appender: st, BatchRows: 3, now: func() time.Time { return fixedNow }}
+		res, err := Import(context.Background(), bytes.NewReader(data), cfg)
+		if err != nil {
+			return
+		}
+		require.Equal(t, res.Rows, res.Imported+res.Duplicates+res.Rejected)
+		require.Len(t, st.traces, res.Imported)
+		for _, tr := range st.traces {
+			require.True(t, strings.HasPrefix(tr.ID, IDPrefix))
+		}
+		again, err := Import(context.Background(), bytes.NewReader(data), cfg)
+		require.NoError(t, err)
+		require.Zero(t, again.Imported)
+		require.Equal(t, res.Rejected, again.Rejected)
+	})
+}

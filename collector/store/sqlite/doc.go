@@ -75,8 +75,20 @@
 //     with statistics (the writer runs PRAGMA optimize every 5 minutes)
 //     a summary of recent traces skip-scans the time range of each
 //     touchpoint.
-//   - traces_user (user_id, t) and traces_agent (agent_id, t), partial:
-//     traces without a user or agent cost nothing.
+//   - traces_user (user_id, t), partial: traces without a user cost
+//     nothing. It serves the journey of one customer.
+//
+// There is no index on agent_id: per-agent views (summary by agent,
+// QA alignment) read every trace of their time range anyway, and the index
+// cost 11 µs of every insert (below). Databases made before keep theirs.
+//
+// On a quiet 2-core machine, 1,000-row transactions of 700-byte rows with
+// synchronous=FULL, time-ordered ids, 50 touchpoints, 100,000 users and 200
+// agents (a throwaway benchmark, numbers in rows/s): primary key and id
+// only 84k; with t 87k; with the touchpoint index 59k; with the user index
+// too 29k; with the agent index too 22k. The user index is the expensive
+// one: each insert lands on a random leaf, so every row dirties a page of
+// its own in the WAL.
 //
 // Each index costs inserts, mostly in pages written to the WAL at every
 // commit: an index keyed by something spread out (user_id) dirties about
@@ -91,6 +103,18 @@
 // covering index scan), 14-50 ms for the last 7 days, 85-95 ms by day,
 // 210-240 ms by agent (a table scan), 13 ms by kind for one touchpoint. A
 // Query page of 100 traces of one touchpoint takes 0.6-1.2 ms.
+//
+// # Checkpoints
+//
+// The write connection turns SQLite's automatic checkpoint off; a
+// goroutine on its own connection runs a PASSIVE checkpoint every 100 ms
+// (and again at once while far behind). The automatic one would run inside
+// the commit that crosses 1,000 WAL pages, holding up every Append of that
+// group commit for the copy and its fsync. With the indexes above it took
+// the throwaway benchmark from 22k to 32k rows/s (t and touchpoint
+// indexes only: 59k to 77k). A PASSIVE checkpoint never blocks the writer
+// or readers; durability does not depend on it (commits are durable in
+// the WAL).
 //
 // # Why this engine
 //

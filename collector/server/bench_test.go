@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -57,6 +58,7 @@ func BenchmarkServe(b *testing.B) {
 						b.Error(err)
 						return
 					}
+					_, _ = io.Copy(io.Discard, resp.Body) // so the connection is reused
 					resp.Body.Close()
 					if resp.StatusCode != 200 {
 						b.Errorf("status %d", resp.StatusCode)

@@ -68,6 +68,11 @@ type Metrics interface {
 // KB, the traces ~200 KB, the store's rows ~450 KB.
 const MemoryPerBodyByte = 7
 
+// gzipRatio is how many times a gzipped batch is reckoned to inflate:
+// feedback batches compress about 13:1 (RATIONALE.md). A body that
+// inflates further is still cut at MaxBatchBytes.
+const gzipRatio = 20
+
 // Handler serves POST /v1/batch. It is safe for concurrent use.
 type Handler struct {
 	cfg      Config
@@ -224,8 +229,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time) (
 	// is charged the most a batch may be.
 	max := h.limits.MaxBatchBytes
 	body := int64(max)
-	if r.ContentLength >= 0 && r.ContentLength < body && !gz {
-		body = r.ContentLength
+	switch {
+	case r.ContentLength < 0:
+	case !gz:
+		body = min(body, r.ContentLength)
+	default:
+		body = min(body, gzipRatio*r.ContentLength)
 	}
 	charge := MemoryPerBodyByte * body
 	if r.ContentLength > int64(max) && !gz {

@@ -26,7 +26,7 @@ run: build
 	@echo "  look:    http://$(ADDR)/ui (dashboard)   http://$(ADDR)/widget/ (browser bundle)"
 	@echo "  read:    http://$(ADDR)/v1/traces   http://$(ADDR)/v1/summary?group_by=touchpoint   http://$(ADDR)/v1/insights/trends"
 	@echo "  operate: http://$(ADDR)/healthz   http://$(ADDR)/metrics"
-	$(BIN)/rastro-collector serve -addr $(ADDR) -data $(DATA) -write-key wk_demo -widget-dir wasm/dist
+	$(BIN)/rastro-collector serve -addr $(ADDR) -data $(DATA) -write-key wk_demo -widget-dir wasm/dist -demo
 
 ## deps: install what the tests need (Chromium for the widget tests) when root
 deps:

@@ -27,6 +27,7 @@ import (
 
 	"github.com/rastrohq/rastro/collector/ingest"
 	"github.com/rastrohq/rastro/collector/insights"
+	"github.com/rastrohq/rastro/collector/internal/demo"
 	"github.com/rastrohq/rastro/collector/server"
 	"github.com/rastrohq/rastro/collector/store"
 	"github.com/rastrohq/rastro/collector/store/postgres"
@@ -86,6 +87,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		logLevel  = fs.String("log-level", "info", "debug, info, warn or error")
 		logJSON   = fs.Bool("log-json", false, "log JSON lines instead of text")
 		memLimit  = fs.Int64("memory-limit-mib", 384, "soft memory limit for the Go runtime in MiB (GOMEMLIMIT overrides; 0 none)")
+		demoData  = fs.Bool("demo", false, "load two weeks of demonstration traces when the store is empty (make run does)")
 		writeKeys listFlag
 		readKeys  listFlag
 	)
@@ -185,12 +187,38 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		st = db
 		log.Info("store open", "path", filepath.Join(dir, "traces.db"), "version", version)
 	}
+	if *demoData {
+		if err := loadDemo(ctx, st, log); err != nil {
+			_ = st.Close()
+			return err
+		}
+	}
 	srv, err := server.New(cfg, st)
 	if err != nil {
 		_ = st.Close()
 		return err
 	}
 	return srv.ListenAndServe(ctx)
+}
+
+// loadDemo appends the demonstration traces to an empty store.
+func loadDemo(ctx context.Context, st store.Store, log *slog.Logger) error {
+	s, err := st.Stats(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if s.Traces > 0 {
+		log.Info("demo: the store has traces already; loading none")
+		return nil
+	}
+	ts := demo.Traces(time.Now(), 3000)
+	for lo := 0; lo < len(ts); lo += 1000 {
+		if _, err := st.Append(ctx, ts[lo:min(lo+1000, len(ts))]); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	log.Info("demo: loaded demonstration traces", "traces", len(ts), "source", "rastro://"+demo.Source)
+	return nil
 }
 
 // redactDSN returns dsn without its password, for the log.

@@ -262,3 +262,19 @@ func writeFile(t *testing.T, content string) string {
 	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
 	return p
 }
+
+// TestDemo: -demo fills an empty store once, and a restart adds nothing.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	addr, data := freeAddr(t), t.TempDir()
+	col := startCollector(t, addr, data, "-demo")
+	n := len(exportIDs(t, addr))
+	require.Greater(t, n, 2000)
+	require.Contains(t, col.logs.String(), "demo: loaded demonstration traces")
+	col.kill(t)
+	col = startCollector(t, addr, data, "-demo")
+	require.Len(t, exportIDs(t, addr), n)
+	require.Contains(t, col.logs.String(), "loading none")
+}

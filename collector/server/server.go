@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -74,6 +73,7 @@ type Server struct {
 	metrics *metrics
 	alerter *insights.Alerter
 	sources *sources
+	session *sessions
 	handler http.Handler
 	log     *slog.Logger
 	ready   atomic.Bool
@@ -101,7 +101,7 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{cfg: cfg, store: st, log: cfg.Logger, metrics: newMetrics(st)}
+	s := &Server{cfg: cfg, store: st, log: cfg.Logger, metrics: newMetrics(st), session: newSessions(cfg.ReadKeys)}
 	s.ingest, err = ingest.New(ingest.Config{
 		Keys: keys, Appender: st, Limits: cfg.Limits, MaxEventBytes: cfg.MaxEventBytes,
 		MaxInFlightBytes: cfg.MaxInFlightBytes, Metrics: s.metrics, Logger: cfg.Logger,
@@ -134,9 +134,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /v1/traces/export", read)
 	mux.Handle("GET /v1/summary", read)
 	mux.Handle("/v1/insights/", s.readAuth(insights.NewHandler(s.store, s.alerter)))
-	dashboard := s.readAuth(ui.Handler(ui.Config{Store: s.store, Alerter: s.alerter}))
+	dashboard := s.readAuth(ui.Handler(ui.Config{Store: s.store, Alerter: s.alerter, Logout: len(s.cfg.ReadKeys) > 0}))
 	mux.Handle("/ui", dashboard)
 	mux.Handle("/ui/", dashboard)
+	mux.HandleFunc("GET /ui/login", s.session.loginForm)
+	mux.HandleFunc("POST /ui/login", s.session.login)
+	mux.HandleFunc("POST /ui/logout", s.session.logout)
 	mux.HandleFunc("GET /v1/schema/trace", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/schema+json")
 		_, _ = w.Write(trace.Schema)
@@ -169,15 +172,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// readAuth lets a request through with a read key, or from loopback when
-// no read key is configured.
+// readAuth lets a request through with a read key, or a dashboard session
+// cookie (GET only; see sessions.cookieReads), or from loopback when no
+// read key is configured. A browser asking for a dashboard page without
+// either is sent to /ui/login.
 func (s *Server) readAuth(next http.Handler) http.Handler {
-	keys := make([][]byte, len(s.cfg.ReadKeys))
-	for i, k := range s.cfg.ReadKeys {
-		keys[i] = []byte(k)
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(keys) == 0 {
+		if len(s.cfg.ReadKeys) == 0 {
 			if !isLoopback(r.RemoteAddr) {
 				ingest.WriteError(w, http.StatusForbidden, "the read side answers loopback clients only until a read key is configured (-read-key)")
 				return
@@ -185,12 +186,13 @@ func (s *Server) readAuth(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		got := []byte(bearerToken(r.Header.Get("Authorization")))
-		for _, k := range keys {
-			if subtle.ConstantTimeCompare(got, k) == 1 {
-				next.ServeHTTP(w, r)
-				return
-			}
+		if _, ok := s.session.match(bearerToken(r.Header.Get("Authorization"))); ok || s.session.cookieReads(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if wantsHTML(r) {
+			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="rastro"`)
 		ingest.WriteError(w, http.StatusUnauthorized, "a read key is required: Authorization: Bearer <read key>")

@@ -29,5 +29,10 @@
 // followed by a data table with the same numbers. Quadrants are named in
 // text, not told by colour alone.
 //
+// [WriteLogin] renders the sign-in form the server shows at /ui/login
+// (the session itself is package server's). It carries the stylesheet
+// inline, allowed by its hash in the Content-Security-Policy, because its
+// visitor may not yet read /ui/style.css.
+//
 // The assets are embedded with go:embed: there is no build step.
 package ui

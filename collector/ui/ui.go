@@ -45,6 +45,9 @@ type Config struct {
 	// Comments is how many of the latest negative comments to show.
 	// Defaults to 10.
 	Comments int
+	// Logout shows a sign-out button posting to /ui/logout, for
+	// collectors where the dashboard needs a sign-in. Defaults to false.
+	Logout bool
 }
 
 // Handler serves the dashboard at /ui and its stylesheet at
@@ -80,6 +83,7 @@ type view struct {
 	User      string
 	Journey   *insights.Journey
 	Error     string
+	Logout    bool
 }
 
 func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +99,7 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	if tq.Bucket == "" {
 		tq.Bucket = insights.Day
 	}
-	vw := view{Query: v, Bucket: tq.Bucket, User: v.Get("user"), Alerts: h.cfg.Alerter.State()}
+	vw := view{Query: v, Bucket: tq.Bucket, User: v.Get("user"), Alerts: h.cfg.Alerter.State(), Logout: h.cfg.Logout}
 	// The journey's user is not a filter of the overview.
 	tq.Filter.UserID = ""
 	if vw.Trends, err = insights.ComputeTrends(ctx, h.cfg.Store, tq); err != nil {

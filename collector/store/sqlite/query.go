@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -69,37 +67,6 @@ func where(b *strings.Builder, args []any, f *store.Filter) []any {
 	return args
 }
 
-// A cursor is the (t, seq) of the last trace of a page, after a version
-// byte, in unpadded URL-safe base64.
-const (
-	cursorVersion = 1
-	cursorLen     = 1 + 8 + 8
-)
-
-func encodeCursor(t, seq int64) string {
-	var b [cursorLen]byte
-	b[0] = cursorVersion
-	binary.BigEndian.PutUint64(b[1:], uint64(t))
-	binary.BigEndian.PutUint64(b[9:], uint64(seq))
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func decodeCursor(s string) (t, seq int64, err error) {
-	var b [cursorLen]byte
-	if base64.RawURLEncoding.DecodedLen(len(s)) != cursorLen {
-		return 0, 0, store.ErrBadCursor
-	}
-	if _, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(s)); err != nil || b[0] != cursorVersion {
-		return 0, 0, store.ErrBadCursor
-	}
-	t = int64(binary.BigEndian.Uint64(b[1:]))
-	seq = int64(binary.BigEndian.Uint64(b[9:]))
-	if seq <= 0 {
-		return 0, 0, store.ErrBadCursor
-	}
-	return t, seq, nil
-}
-
 // querySQL returns the SELECT of a Query page, its arguments and the page
 // size. It asks for one row more than the page to learn whether a next
 // page exists.
@@ -115,7 +82,7 @@ func querySQL(f *store.Filter) (query string, args []any, limit int, err error) 
 	b.WriteString("SELECT seq, t, body FROM traces")
 	args = where(&b, make([]any, 0, 12), f)
 	if f.Cursor != "" {
-		t, seq, err := decodeCursor(f.Cursor)
+		t, seq, err := store.DecodeCursor(f.Cursor)
 		if err != nil {
 			return "", nil, 0, err
 		}
@@ -147,7 +114,7 @@ func (db *DB) Query(ctx context.Context, f store.Filter) (store.Page, error) {
 	var lastT, lastSeq int64
 	for rows.Next() {
 		if len(page.Traces) == limit {
-			page.Next = encodeCursor(lastT, lastSeq)
+			page.Next = store.EncodeCursor(lastT, lastSeq)
 			break
 		}
 		var body sql.RawBytes

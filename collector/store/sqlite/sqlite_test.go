@@ -353,7 +353,7 @@ func TestQueryPlans(t *testing.T) {
 		return strings.Join(lines, "\n")
 	}
 	day := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
-	cursor := encodeCursor(day.UnixNano(), 7)
+	cursor := store.EncodeCursor(day.UnixNano(), 7)
 	for _, tc := range []struct {
 		name string
 		f    store.Filter
@@ -404,13 +404,13 @@ func TestQueryPlans(t *testing.T) {
 
 func TestCursor(t *testing.T) {
 	for _, tc := range []struct{ t, seq int64 }{{0, 1}, {-1, 1}, {1 << 62, 1 << 40}, {-1 << 63, 1<<63 - 1}} {
-		c := encodeCursor(tc.t, tc.seq)
-		gt, gseq, err := decodeCursor(c)
+		c := store.EncodeCursor(tc.t, tc.seq)
+		gt, gseq, err := store.DecodeCursor(c)
 		require.NoError(t, err)
 		require.Equal(t, tc, struct{ t, seq int64 }{gt, gseq})
 	}
-	for _, c := range []string{"", "AAAAAAAAAAAAAAAAAAAAAAA", encodeCursor(1, 0), "AQAAAAAAAAAAAAAAAAAAAAA=", "AQAAAAAAAAAAAAAAAAAAAAB"} {
-		_, _, err := decodeCursor(c)
+	for _, c := range []string{"", "AAAAAAAAAAAAAAAAAAAAAAA", store.EncodeCursor(1, 0), "AQAAAAAAAAAAAAAAAAAAAAA=", "AQAAAAAAAAAAAAAAAAAAAAB"} {
+		_, _, err := store.DecodeCursor(c)
 		require.ErrorIs(t, err, store.ErrBadCursor, "%q", c)
 	}
 }

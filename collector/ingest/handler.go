@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mailru/easyjson/jwriter"
@@ -39,7 +38,10 @@ type Config struct {
 	// bytes (the most a batch may be when its length is not known in
 	// advance, as with gzip); a batch that does not fit is answered 503
 	// with Retry-After rather than letting memory grow. Defaults to 64 MiB.
+	// Ignored when Budget is set.
 	MaxInFlightBytes int64
+	// Budget, when set, is the in-flight bound shared with other handlers.
+	Budget *Budget
 	// Metrics receives counts; nil counts nothing.
 	Metrics Metrics
 	// Logger logs store failures. Defaults to slog.Default().
@@ -75,10 +77,10 @@ const gzipRatio = 20
 
 // Handler serves POST /v1/batch. It is safe for concurrent use.
 type Handler struct {
-	cfg      Config
-	limits   wire.Limits
-	inFlight atomic.Int64
-	now      func() time.Time
+	cfg    Config
+	limits wire.Limits
+	budget *Budget
+	now    func() time.Time
 }
 
 // New returns a Handler for cfg.
@@ -98,7 +100,10 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &Handler{cfg: cfg, limits: wire.DefaultLimits(), now: time.Now}
+	h := &Handler{cfg: cfg, limits: wire.DefaultLimits(), now: time.Now, budget: cfg.Budget}
+	if h.budget == nil {
+		h.budget = NewBudget(cfg.MaxInFlightBytes)
+	}
 	if cfg.now != nil {
 		h.now = cfg.now
 	}
@@ -228,23 +233,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time) (
 	// Bound the memory of all batches in flight. A body of unknown length
 	// is charged the most a batch may be.
 	max := h.limits.MaxBatchBytes
-	body := int64(max)
-	switch {
-	case r.ContentLength < 0:
-	case !gz:
-		body = min(body, r.ContentLength)
-	default:
-		body = min(body, gzipRatio*r.ContentLength)
-	}
-	charge := MemoryPerBodyByte * body
 	if r.ContentLength > int64(max) && !gz {
 		return nil, tooLarge(max)
 	}
-	if n := h.inFlight.Add(charge); n > h.cfg.MaxInFlightBytes && n != charge {
-		h.release(charge)
+	charge := Charge(r.ContentLength, gz, max)
+	if !h.budget.Acquire(charge) {
 		return nil, throttled(http.StatusServiceUnavailable, "collector overloaded", time.Second)
-	} else if h.cfg.Metrics != nil {
-		h.cfg.Metrics.InFlight(n)
+	}
+	if h.cfg.Metrics != nil {
+		h.cfg.Metrics.InFlight(h.budget.Used())
 	}
 	defer h.release(charge)
 
@@ -374,7 +371,8 @@ func grow[T any](s []T, n int) []T {
 }
 
 func (h *Handler) release(n int64) {
-	v := h.inFlight.Add(-n)
+	h.budget.Release(n)
+	v := h.budget.Used()
 	if h.cfg.Metrics != nil {
 		h.cfg.Metrics.InFlight(v)
 	}

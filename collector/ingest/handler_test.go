@@ -328,14 +328,14 @@ func TestOverloaded(t *testing.T) {
 	body := batchBody(t, star(wire.NewID(), 4))
 	first := make(chan reply, 1)
 	go func() { first <- send(t, "POST", f.url, body, auth()) }()
-	require.Eventually(t, func() bool { return f.h.inFlight.Load() > 0 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return f.h.budget.Used() > 0 }, 5*time.Second, time.Millisecond)
 	r := send(t, "POST", f.url, batchBody(t, star(wire.NewID(), 4)), auth())
 	require.Equal(t, 503, r.status)
 	require.Equal(t, "1", r.header.Get("Retry-After"))
 	require.Contains(t, r.errorMessage(t), "overloaded")
 	close(hold)
 	require.Equal(t, 1, (<-first).response(t).Accepted)
-	require.Zero(t, f.h.inFlight.Load())
+	require.Zero(t, f.h.budget.Used())
 }
 
 func TestStoreFailure(t *testing.T) {

@@ -102,14 +102,19 @@ func New(cfg Config, st store.Store) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s := &Server{cfg: cfg, store: st, log: cfg.Logger, metrics: newMetrics(st), session: newSessions(cfg.ReadKeys)}
+	// One memory bound for every endpoint that takes batches.
+	if cfg.MaxInFlightBytes <= 0 {
+		cfg.MaxInFlightBytes = 64 << 20
+	}
+	budget := ingest.NewBudget(cfg.MaxInFlightBytes)
 	s.ingest, err = ingest.New(ingest.Config{
 		Keys: keys, Appender: st, Limits: cfg.Limits, MaxEventBytes: cfg.MaxEventBytes,
-		MaxInFlightBytes: cfg.MaxInFlightBytes, Metrics: s.metrics, Logger: cfg.Logger,
+		Budget: budget, Metrics: s.metrics, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	if s.sources, err = newSources(cfg, keys, s); err != nil {
+	if s.sources, err = newSources(cfg, keys, s, budget); err != nil {
 		return nil, err
 	}
 	if cfg.Alerts.Logger == nil {

@@ -16,9 +16,9 @@ type sources struct {
 	imports *importer.Handler
 }
 
-func newSources(cfg Config, keys *ingest.Keys, s *Server) (*sources, error) {
+func newSources(cfg Config, keys *ingest.Keys, s *Server, budget *ingest.Budget) (*sources, error) {
 	seg, err := segment.New(segment.Config{
-		Keys: keys, Appender: s.store, Limits: cfg.Limits, MaxInFlightBytes: cfg.MaxInFlightBytes, Logger: cfg.Logger,
+		Keys: keys, Appender: s.store, Limits: cfg.Limits, Budget: budget, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

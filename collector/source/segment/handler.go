@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/rastrohq/rastro/collector/ingest"
@@ -41,6 +40,9 @@ type Config struct {
 	// once (ingest.MemoryPerBodyByte per body byte); a body that does not
 	// fit is answered 503 with Retry-After. Defaults to 64 MiB.
 	MaxInFlightBytes int64
+	// Budget, when set, is the in-flight bound shared with the collector's
+	// other handlers; MaxInFlightBytes is then ignored.
+	Budget *ingest.Budget
 	// Logger logs store failures. Defaults to slog.Default().
 	Logger *slog.Logger
 
@@ -65,10 +67,10 @@ type Response struct {
 // Handler serves the Segment-compatible endpoints. It is safe for
 // concurrent use.
 type Handler struct {
-	cfg      Config
-	limits   wire.Limits
-	inFlight atomic.Int64
-	now      func() time.Time
+	cfg    Config
+	limits wire.Limits
+	budget *ingest.Budget
+	now    func() time.Time
 }
 
 // New returns a Handler for cfg.
@@ -95,7 +97,10 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Limits.MaxTextBytes > 0 {
 		l.MaxTextBytes = cfg.Limits.MaxTextBytes
 	}
-	h := &Handler{cfg: cfg, limits: l, now: time.Now}
+	h := &Handler{cfg: cfg, limits: l, now: time.Now, budget: cfg.Budget}
+	if h.budget == nil {
+		h.budget = ingest.NewBudget(cfg.MaxInFlightBytes)
+	}
 	if cfg.now != nil {
 		h.now = cfg.now
 	}
@@ -166,15 +171,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, *ing
 	if r.ContentLength > int64(limit) && !gz {
 		return nil, tooLarge(limit)
 	}
-	charge := int64(ingest.MemoryPerBodyByte * limit)
-	if r.ContentLength >= 0 && !gz {
-		charge = ingest.MemoryPerBodyByte * r.ContentLength
-	}
-	if n := h.inFlight.Add(charge); n > h.cfg.MaxInFlightBytes && n != charge {
-		h.inFlight.Add(-charge)
+	charge := ingest.Charge(r.ContentLength, gz, limit)
+	if !h.budget.Acquire(charge) {
 		return nil, throttled(http.StatusServiceUnavailable, "collector overloaded", time.Second)
 	}
-	defer h.inFlight.Add(-charge)
+	defer h.budget.Release(charge)
 	body, e := readBody(r.Body, gz, limit)
 	if e != nil {
 		return nil, e

@@ -37,12 +37,6 @@ func (c *Client) drain() {
 	c.q.mu.Unlock()
 }
 
-func (c *Client) queued() int {
-	c.q.mu.Lock()
-	defer c.q.mu.Unlock()
-	return c.q.n
-}
-
 // BenchmarkCapture measures Capture while the queue has room: the event is
 // built, validated, given a UUIDv7 and a time, and queued.
 func BenchmarkCapture(b *testing.B) {

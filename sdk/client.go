@@ -138,7 +138,10 @@ func New(cfg Config) (*Client, error) {
 // never does I/O. It returns a *FieldError for an invalid event,
 // ErrQueueFull when the queue is full and the policy refuses the event,
 // and ErrClosed after Close.
-func (c *Client) Capture(e Event) error { return c.capture(nil, &e) }
+func (c *Client) Capture(e Event) error {
+	//lint:ignore SA1012 a nil ctx is how capture knows it must never block
+	return c.capture(nil, &e)
+}
 
 // CaptureContext is Capture, except that under the Block policy it waits
 // for room in the queue until ctx is done, and then returns an error

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +42,7 @@ func TestCoreUnderWazero(t *testing.T) {
 		t.Skip("builds a wasip1 module")
 	}
 	bin := filepath.Join(t.TempDir(), "probe.wasm")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "rastro_nojson", "-trimpath", "-o", bin, "../internal/coreprobe")
+	cmd := exec.Command("go", "build", "-tags", "rastro_nojson", "-trimpath", "-o", bin, "../internal/coreprobe")
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)

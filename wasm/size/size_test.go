@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -40,7 +39,7 @@ func TestBundleSize(t *testing.T) {
 
 	out := t.TempDir()
 	cmd := exec.Command("../build.sh")
-	cmd.Env = append(os.Environ(), "OUT="+out, "GO="+filepath.Join(runtime.GOROOT(), "bin", "go"))
+	cmd.Env = append(os.Environ(), "OUT="+out, "GO=go")
 	msg, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", msg)
 	var m map[string]entry
@@ -50,7 +49,7 @@ func TestBundleSize(t *testing.T) {
 	mod, loader, wexec := m["rastro.wasm"], m["rastro.js"], m["wasm_exec.js"]
 
 	empty := filepath.Join(t.TempDir(), "empty.wasm")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-ldflags=-s -w", "-o", empty, "./testdata/empty")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", empty, "./testdata/empty")
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	msg, err = build.CombinedOutput()
 	require.NoError(t, err, "%s", msg)

@@ -100,29 +100,12 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &Handler{cfg: cfg, limits: wire.DefaultLimits(), now: time.Now, budget: cfg.Budget}
+	h := &Handler{cfg: cfg, limits: cfg.Limits.WithDefaults(), now: time.Now, budget: cfg.Budget}
 	if h.budget == nil {
 		h.budget = NewBudget(cfg.MaxInFlightBytes)
 	}
 	if cfg.now != nil {
 		h.now = cfg.now
-	}
-	l := cfg.Limits
-	set := func(dst *int, v int) {
-		if v > 0 {
-			*dst = v
-		}
-	}
-	set(&h.limits.MaxIDBytes, l.MaxIDBytes)
-	set(&h.limits.MaxNameBytes, l.MaxNameBytes)
-	set(&h.limits.MaxTextBytes, l.MaxTextBytes)
-	set(&h.limits.MaxProps, l.MaxProps)
-	set(&h.limits.MaxPropBytes, l.MaxPropBytes)
-	set(&h.limits.MaxContextBytes, l.MaxContextBytes)
-	set(&h.limits.MaxBatchEvents, l.MaxBatchEvents)
-	set(&h.limits.MaxBatchBytes, l.MaxBatchBytes)
-	if l.MaxFuture > 0 {
-		h.limits.MaxFuture = l.MaxFuture
 	}
 	return h, nil
 }

@@ -93,11 +93,7 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
 		return nil, errors.New("server: TLS needs both a certificate and a key file")
 	}
-	limits := wire.DefaultLimits()
-	if cfg.Limits.MaxBatchEvents > 0 {
-		limits.MaxBatchEvents = cfg.Limits.MaxBatchEvents
-	}
-	keys, err := ingest.NewKeys(cfg.WriteKeys, limits.MaxBatchEvents)
+	keys, err := ingest.NewKeys(cfg.WriteKeys, cfg.Limits.WithDefaults().MaxBatchEvents)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}

@@ -39,6 +39,10 @@ func DefaultLimits() Limits {
 	return Limits{}.withDefaults()
 }
 
+// WithDefaults returns l with each zero (or negative) field set to its
+// default, as Validate reads it.
+func (l Limits) WithDefaults() Limits { return l.withDefaults() }
+
 // complete reports whether every field is set, as the SDK and the
 // collector pass them, so that Validate can skip withDefaults.
 func (l *Limits) complete() bool {

@@ -87,17 +87,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	l := wire.DefaultLimits()
-	if cfg.Limits.MaxBatchBytes > 0 {
-		l.MaxBatchBytes = cfg.Limits.MaxBatchBytes
-	}
-	if cfg.Limits.MaxBatchEvents > 0 {
-		l.MaxBatchEvents = cfg.Limits.MaxBatchEvents
-	}
-	if cfg.Limits.MaxTextBytes > 0 {
-		l.MaxTextBytes = cfg.Limits.MaxTextBytes
-	}
-	h := &Handler{cfg: cfg, limits: l, now: time.Now, budget: cfg.Budget}
+	h := &Handler{cfg: cfg, limits: cfg.Limits.WithDefaults(), now: time.Now, budget: cfg.Budget}
 	if h.budget == nil {
 		h.budget = ingest.NewBudget(cfg.MaxInFlightBytes)
 	}

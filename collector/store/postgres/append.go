@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -114,12 +113,8 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 	vals := make([]any, nColumns*len(traces))
 	for i := range traces {
 		t := &traces[i]
-		if t.ID == "" {
-			return nil, fmt.Errorf("postgres: append: trace %d has no id", i)
-		}
-		if !finite(t.Data.Value, t.Data.Min, t.Data.Max, t.Data.Score) {
-			// JSON has no NaN: the body could not be read back.
-			return nil, fmt.Errorf("postgres: append: trace %s: a number is not finite", t.ID)
+		if err := store.CheckStorable(i, t); err != nil {
+			return nil, fmt.Errorf("postgres: append: %w", err)
 		}
 		d := &t.Data
 		texts := [...]string{t.ID, string(d.Kind), d.Touchpoint, string(d.Channel), d.Journey,
@@ -136,7 +131,7 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 		}
 		req.ids[i] = t.ID
 		row := vals[i*nColumns : (i+1)*nColumns : (i+1)*nColumns]
-		row[0], row[1], row[2], row[3] = t.ID, nanos(t.Time), texts[1], d.Touchpoint
+		row[0], row[1], row[2], row[3] = t.ID, store.UnixNanos(t.Time), texts[1], d.Touchpoint
 		row[4], row[5], row[6], row[7] = texts[3], d.Journey, d.UserID, d.AgentID
 		row[8], row[9], row[10], row[11], row[12] = d.Score, d.Value, d.Sentiment, d.NPSClass, body
 		req.rows[i] = row
@@ -165,15 +160,6 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 		r := <-req.res // taken: its rows are being committed
 		return r.inserted, r.err
 	}
-}
-
-func finite(ps ...*float64) bool {
-	for _, p := range ps {
-		if p != nil && (math.IsNaN(*p) || math.IsInf(*p, 0)) {
-			return false
-		}
-	}
-	return true
 }
 
 // rowRef points at one row of a request.
@@ -383,7 +369,7 @@ func (w *writer) tx(ctx context.Context) error {
 // long. It stops early, returning what it removed so far, when ctx ends.
 // Several collectors may run it at once.
 func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
-	before := nanos(t)
+	before := store.UnixNanos(t)
 	var total int64
 	for {
 		if db.isClosed() {

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -14,29 +13,6 @@ import (
 	"github.com/rastrohq/rastro/collector/trace"
 	"github.com/rastrohq/rastro/sdk/wire"
 )
-
-// Page sizes of Query.
-const (
-	defaultLimit = 100
-	maxLimit     = 1000
-)
-
-// Times are stored as Unix nanoseconds; nanos clamps the times outside
-// 1677-2262 to the ends of int64 so that they still order correctly.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func nanos(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
 
 // where appends the conditions of f to b and their arguments to args,
 // numbering the placeholders after the arguments already in args. The
@@ -49,10 +25,10 @@ func where(b *strings.Builder, args []any, f *store.Filter) []any {
 		b.WriteString(strings.ReplaceAll(c, "?", "$"+strconv.Itoa(len(args))))
 	}
 	if !f.From.IsZero() {
-		cond(" AND t >= ?", nanos(f.From))
+		cond(" AND t >= ?", store.UnixNanos(f.From))
 	}
 	if !f.To.IsZero() {
-		cond(" AND t < ?", nanos(f.To))
+		cond(" AND t < ?", store.UnixNanos(f.To))
 	}
 	eq := func(c, v string) {
 		if v != "" {
@@ -72,13 +48,7 @@ func where(b *strings.Builder, args []any, f *store.Filter) []any {
 // size. It asks for one row more than the page to learn whether a next
 // page exists.
 func querySQL(f *store.Filter) (query string, args []any, limit int, err error) {
-	limit = f.Limit
-	switch {
-	case limit <= 0:
-		limit = defaultLimit
-	case limit > maxLimit:
-		limit = maxLimit
-	}
+	limit = f.PageSize()
 	var b strings.Builder
 	b.WriteString("SELECT seq, t, body FROM traces")
 	args = where(&b, make([]any, 0, 12), f)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -76,12 +75,8 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 	// writer only binds and steps.
 	for i := range traces {
 		t := &traces[i]
-		if t.ID == "" {
-			return nil, fmt.Errorf("sqlite: append: trace %d has no id", i)
-		}
-		if !finite(t.Data.Value, t.Data.Min, t.Data.Max, t.Data.Score) {
-			// JSON has no NaN: the body could not be read back.
-			return nil, fmt.Errorf("sqlite: append: trace %s: a number is not finite", t.ID)
+		if err := store.CheckStorable(i, t); err != nil {
+			return nil, fmt.Errorf("sqlite: append: %w", err)
 		}
 		body, err := easyjson.Marshal(t)
 		if err != nil {
@@ -89,7 +84,7 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 		}
 		d := &t.Data
 		req.ids[i] = t.ID
-		req.args = append(req.args, t.ID, nanos(t.Time), string(d.Kind), d.Touchpoint,
+		req.args = append(req.args, t.ID, store.UnixNanos(t.Time), string(d.Kind), d.Touchpoint,
 			string(d.Channel), d.Journey, d.UserID, d.AgentID, nullFloat(d.Score), nullFloat(d.Value),
 			d.Sentiment, d.NPSClass, body)
 	}
@@ -117,15 +112,6 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 		r := <-req.res // taken: its rows are being committed
 		return r.inserted, r.err
 	}
-}
-
-func finite(ps ...*float64) bool {
-	for _, p := range ps {
-		if p != nil && (math.IsNaN(*p) || math.IsInf(*p, 0)) {
-			return false
-		}
-	}
-	return true
 }
 
 func nullFloat(p *float64) any {
@@ -396,7 +382,7 @@ func (w *writer) insertChunk(ctx context.Context, tx *sql.Tx, k int, rows []rowR
 // never waits long behind retention. It stops early, returning what it
 // removed so far, when ctx ends.
 func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
-	before := nanos(t)
+	before := store.UnixNanos(t)
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {

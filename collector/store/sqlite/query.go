@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -16,41 +15,18 @@ import (
 	"github.com/rastrohq/rastro/sdk/wire"
 )
 
-// Page sizes of Query.
-const (
-	defaultLimit = 100
-	maxLimit     = 1000
-)
-
-// Times are stored as Unix nanoseconds; nanos clamps the times outside
-// 1677-2262 to the ends of int64 so that they still order correctly.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func nanos(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
 // where appends the conditions of f to b and their arguments to args.
-// The conditions on user_id and agent_id repeat the WHERE of their partial
-// indexes so that SQLite may use them.
+// The condition on user_id repeats the WHERE of its partial index so that
+// SQLite may use it.
 func where(b *strings.Builder, args []any, f *store.Filter) []any {
 	b.WriteString(" WHERE 1")
 	if !f.From.IsZero() {
 		b.WriteString(" AND t >= ?")
-		args = append(args, nanos(f.From))
+		args = append(args, store.UnixNanos(f.From))
 	}
 	if !f.To.IsZero() {
 		b.WriteString(" AND t < ?")
-		args = append(args, nanos(f.To))
+		args = append(args, store.UnixNanos(f.To))
 	}
 	eq := func(cond, v string) {
 		if v != "" {
@@ -71,13 +47,7 @@ func where(b *strings.Builder, args []any, f *store.Filter) []any {
 // size. It asks for one row more than the page to learn whether a next
 // page exists.
 func querySQL(f *store.Filter) (query string, args []any, limit int, err error) {
-	limit = f.Limit
-	switch {
-	case limit <= 0:
-		limit = defaultLimit
-	case limit > maxLimit:
-		limit = maxLimit
-	}
+	limit = f.PageSize()
 	var b strings.Builder
 	b.WriteString("SELECT seq, t, body FROM traces")
 	args = where(&b, make([]any, 0, 12), f)

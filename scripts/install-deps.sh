@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh installs what `make test` needs on a fresh Debian machine:
 # Chromium for the widget's browser tests, PostgreSQL for the shared store's
-# tests (they start a server of their own on 127.0.0.1 and stop it). It does
+# tests and nats-server for the JetStream sink's (they start a server of
+# their own on 127.0.0.1 and stop it). It does
 # nothing when everything is present, and only reports what is missing when
 # not run as root.
 set -eu
@@ -13,7 +14,7 @@ command -v brotli >/dev/null 2>&1 || need="$need brotli"
 if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
 	need="$need postgresql"
 fi
-command -v nats-server >/dev/null 2>&1 || true # later issues
+command -v nats-server >/dev/null 2>&1 || need="$need nats-server"
 
 if [ -z "$need" ]; then
 	exit 0

@@ -27,8 +27,9 @@ type Outbox interface {
 	// lease. Entries leased to another claimer whose lease has not ended
 	// are skipped. It returns an empty slice when nothing is pending.
 	Claim(ctx context.Context, sink string, max int, lease time.Duration) ([]Pending, error)
-	// Done removes delivered entries from the queue of sink. Entries of a
-	// batch may be marked done only together, after all were delivered.
+	// Done removes delivered entries from the queue of sink. A claimer
+	// marks a claimed batch done as a whole, after every entry of it was
+	// delivered, and its batches in the order it claimed them.
 	Done(ctx context.Context, sink string, entries []Pending) error
 	// Backlog counts the entries of sink not yet marked done.
 	Backlog(ctx context.Context, sink string) (int64, error)

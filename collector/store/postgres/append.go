@@ -58,6 +58,12 @@ ORDER BY id
 ON CONFLICT (id) DO NOTHING
 RETURNING id`
 
+// insertQueuedSQL is insertSQL that also queues every new trace for the
+// sinks in $1, in the same statement (store.Outbox).
+const insertQueuedSQL = `WITH ins AS (%s),
+queued AS (INSERT INTO sink_outbox (sink, trace_seq) SELECT s.sink, ins.seq FROM ins CROSS JOIN unnest($1::text[]) AS s(sink))
+SELECT id FROM ins`
+
 // commitTimeout bounds one group commit: a database that stops answering
 // fails the waiting Append calls instead of holding them forever.
 const commitTimeout = 30 * time.Second
@@ -266,6 +272,10 @@ func (w *writer) connect(ctx context.Context) error {
 		return err
 	}
 	w.insert = fmt.Sprintf(insertSQL, quote(seq))
+	if len(w.db.opts.Sinks) > 0 {
+		ins := strings.Replace(w.insert, "RETURNING id", "RETURNING id, seq", 1)
+		w.insert = fmt.Sprintf(insertQueuedSQL, ins)
+	}
 	w.conn = c
 	return nil
 }
@@ -331,7 +341,11 @@ func (w *writer) tx(ctx context.Context) error {
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stagingTable}, stagingColumns, pgx.CopyFromRows(w.rows)); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
-	rows, err := tx.Query(ctx, w.insert)
+	var args []any
+	if len(w.db.opts.Sinks) > 0 {
+		args = append(args, w.db.opts.Sinks)
+	}
+	rows, err := tx.Query(ctx, w.insert, args...)
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
@@ -364,6 +378,11 @@ func (w *writer) tx(ctx context.Context) error {
 	return nil
 }
 
+// retentionSQL deletes a chunk of the traces before $1, keeping those still
+// queued for a sink.
+const retentionSQL = `DELETE FROM traces WHERE seq IN (SELECT seq FROM traces tr WHERE t < $1
+	AND NOT EXISTS (SELECT 1 FROM sink_outbox o WHERE o.trace_seq = tr.seq) LIMIT $2)`
+
 // DeleteBefore removes the traces whose time is before t, in transactions
 // of Options.DeleteChunkRows rows, so that retention never holds locks for
 // long. It stops early, returning what it removed so far, when ctx ends.
@@ -378,7 +397,7 @@ func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		tag, err := db.pool.Exec(ctx, "DELETE FROM traces WHERE seq IN (SELECT seq FROM traces WHERE t < $1 LIMIT $2)",
+		tag, err := db.pool.Exec(ctx, retentionSQL,
 			before, db.opts.DeleteChunkRows)
 		if err != nil {
 			return total, db.readErr("delete", err)

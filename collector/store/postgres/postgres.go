@@ -35,6 +35,12 @@ type Options struct {
 	// DeleteChunkRows is how many rows DeleteBefore removes per
 	// transaction. Defaults to 5000.
 	DeleteChunkRows int
+	// Sinks names the sinks the store queues every new trace for, in the
+	// transaction that inserts it (store.Outbox). Every collector sharing
+	// the database must name the same sinks: a trace is queued for the
+	// sinks of the collector that stored it. While a sink has not
+	// confirmed a trace, retention keeps it.
+	Sinks []string
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -50,6 +56,13 @@ func (o Options) withDefaults() (Options, error) {
 		if f.v < 0 {
 			return o, fmt.Errorf("postgres: Options.%s: %d is negative", f.name, f.v)
 		}
+	}
+	seen := make(map[string]bool, len(o.Sinks))
+	for _, n := range o.Sinks {
+		if n == "" || seen[n] {
+			return o, fmt.Errorf("postgres: Options.Sinks: %q is empty or named twice", n)
+		}
+		seen[n] = true
 	}
 	def := func(v *int, d int) {
 		if *v == 0 {

@@ -96,6 +96,25 @@ func TestStore(t *testing.T) {
 	}
 }
 
+func TestOutbox(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		schemas = map[string]string{}
+	)
+	storetest.RunOutbox(t, func(t *testing.T, dir string, sinks []string) store.Store {
+		mu.Lock()
+		dsn, ok := schemas[dir]
+		if !ok {
+			dsn = schema(t)
+			schemas[dir] = dsn
+		}
+		mu.Unlock()
+		db, err := Open(context.Background(), dsn, Options{Sinks: sinks})
+		require.NoError(t, err)
+		return db
+	})
+}
+
 func click(id string, at time.Time) trace.Trace {
 	return trace.Trace{
 		SpecVersion: trace.SpecVersion, ID: id, Source: "rastro://test", Type: trace.TypePrefix + "click",

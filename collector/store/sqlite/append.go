@@ -422,12 +422,14 @@ type deleteResult struct {
 	err error
 }
 
-// deleteSQL deletes one chunk of the oldest traces, found through the
-// index on t.
-const deleteSQL = "DELETE FROM traces WHERE seq IN (SELECT seq FROM traces WHERE t < ? LIMIT ?)"
+// retentionSQL deletes one chunk of the oldest traces, found through the
+// index on t, keeping what the sinks have yet to receive.
+func retentionSQL(sinks []string) string {
+	return "DELETE FROM traces WHERE seq IN (SELECT seq FROM traces WHERE t < ?1" + retentionGuard(sinks) + " LIMIT ?2)"
+}
 
 func (w *writer) deleteChunk(before int64) (int64, error) {
-	res, err := w.db.write.Exec(deleteSQL, before, w.db.opts.DeleteChunkRows)
+	res, err := w.db.write.Exec(w.db.deleteSQL, before, w.db.opts.DeleteChunkRows)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete: %w", err)
 	}

@@ -65,10 +65,18 @@ type Options struct {
 	// transaction, so that retention never holds the writer for long.
 	// Defaults to 2000.
 	DeleteChunkRows int
+	// Sinks names the sinks the store queues traces for as their outbox
+	// (store.Outbox). A sink named for the first time starts with the
+	// traces stored from then on. While a sink has not confirmed a trace,
+	// retention keeps it.
+	Sinks []string
 }
 
 func (o Options) withDefaults() (Options, error) {
 	if _, err := o.Sync.pragma(); err != nil {
+		return o, err
+	}
+	if err := checkSinkNames(o.Sinks); err != nil {
 		return o, err
 	}
 	for _, f := range []struct {
@@ -108,7 +116,7 @@ type DB struct {
 
 	write *sql.DB // one connection, used only by the writer goroutine
 	read  *sql.DB // query_only connections
-	ckpt  *sql.DB // one connection, used only by the checkpointer
+	ckpt  *sql.DB // one connection: checkpoints and sink cursors
 
 	stopCkpt chan struct{} // closed by Close to stop the checkpointer
 	ckptDone chan struct{} // closed when the checkpointer returns
@@ -122,6 +130,9 @@ type DB struct {
 	done    chan struct{} // closed when the writer goroutine returns
 
 	count atomic.Int64 // rows in the table
+
+	outbox    outbox
+	deleteSQL string // retention, with the guard of the outbox
 
 	// testHookCommit, when set before the first Append, is called by the
 	// writer before each commit.
@@ -313,7 +324,8 @@ func (db *DB) init() error {
 		return fmt.Errorf("count: %w", err)
 	}
 	db.count.Store(n)
-	return nil
+	db.deleteSQL = retentionSQL(db.opts.Sinks)
+	return db.initOutbox(ctx)
 }
 
 // Stats reports the traces kept and the bytes of the database and its

@@ -46,6 +46,14 @@ func TestStore(t *testing.T) {
 	}
 }
 
+func TestOutbox(t *testing.T) {
+	storetest.RunOutbox(t, func(t *testing.T, dir string, sinks []string) store.Store {
+		db, err := Open(filepath.Join(dir, "traces.db"), Options{Sinks: sinks})
+		require.NoError(t, err)
+		return db
+	})
+}
+
 func openDB(t *testing.T, path string, opts Options) *DB {
 	t.Helper()
 	if path == "" {
@@ -380,7 +388,7 @@ func TestQueryPlans(t *testing.T) {
 	require.Contains(t, plan(q, args...), "SCAN traces USING COVERING INDEX traces_touchpoint")
 	q, args, err = summarySQL(&store.SummaryQuery{GroupBy: store.ByTouchpoint, Filter: store.Filter{From: day}})
 	require.NoError(t, err)
-	require.Contains(t, plan(deleteSQL, 1, 10), "USING COVERING INDEX traces_t (t<?)")
+	require.Contains(t, plan(retentionSQL(nil), 1, 10), "USING COVERING INDEX traces_t (t<?)")
 
 	// Once the writer's PRAGMA optimize has statistics showing few
 	// touchpoints, a summary of recent traces skip-scans the index: it

@@ -3,7 +3,7 @@ package sqlite
 import (
 	"cmp"
 	"context"
-		"fmt"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"

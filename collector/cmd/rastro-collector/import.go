@@ -25,6 +25,7 @@ func importCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	var (
 		data      = fs.String("data", ".rastro-data", "folder of the embedded store (the collector must not be serving it)")
 		source    = fs.String("source", "", "name of the source, e.g. zendesk-csat (required; part of every trace id)")
+		preset    = fs.String("preset", "", "a ready-made mapping: reviews (review sites) or app-reviews (app stores)")
 		mapFile   = fs.String("map", "", "YAML mapping file (columns, defaults, format, time_layout)")
 		format    = fs.String("format", "", "csv or ndjson (default: from the file name, else csv)")
 		layout    = fs.String("time-layout", "", "Go time layout of occurred_at (default RFC 3339)")
@@ -37,7 +38,7 @@ func importCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Var(&cols, "col", "field=column: read a field from a column (repeatable), e.g. -col value=csat_score")
 	fs.Var(&sets, "set", "field=value: a field's value where its column is absent or empty (repeatable), e.g. -set kind=csat")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rastro-collector import -data DIR -source NAME [-map FILE] [-col field=column ...] [-set field=value ...] [-format csv|ndjson] FILE...")
+		fmt.Fprintln(stderr, "usage: rastro-collector import -data DIR -source NAME [-preset NAME] [-map FILE] [-col field=column ...] [-set field=value ...] [-format csv|ndjson] FILE...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -50,11 +51,18 @@ func importCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("import: name at least one FILE (- for standard input)")
 	}
 	mp := importer.Mapping{}
-	if *mapFile != "" {
+	if *preset != "" {
 		var err error
-		if mp, err = importer.LoadMapping(*mapFile); err != nil {
+		if mp, err = importer.Preset(*preset); err != nil {
 			return err
 		}
+	}
+	if *mapFile != "" {
+		fm, err := importer.LoadMapping(*mapFile)
+		if err != nil {
+			return err
+		}
+		mp = mp.Override(fm)
 	}
 	c, err := importer.ParseAssignments(cols)
 	if err != nil {

@@ -45,6 +45,10 @@
 //	  kind: csat
 //	  touchpoint: support.call
 //
+// Presets are mappings ready for well-known exports (-preset NAME,
+// preset=NAME): "reviews" and "app-reviews" read review-site and app-store
+// exports; see Presets for their columns.
+//
 // occurred_at is RFC 3339 unless time_layout gives a Go layout (UTC unless
 // the layout holds a zone). NDJSON lines are objects whose keys are the
 // columns: strings count as they are, numbers and booleans as their JSON

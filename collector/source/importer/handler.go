@@ -144,10 +144,17 @@ func (h *Handler) serve(r *http.Request) (*Result, *ingest.Error) {
 	return &res, nil
 }
 
-// QueryMapping reads a mapping from URL parameters: format, time_layout,
-// col.FIELD=COLUMN and set.FIELD=VALUE.
+// QueryMapping reads a mapping from URL parameters: preset (see Presets),
+// format, time_layout, col.FIELD=COLUMN and set.FIELD=VALUE.
 func QueryMapping(q map[string][]string) (Mapping, error) {
 	mp := Mapping{Columns: map[string]string{}, Defaults: map[string]string{}}
+	if vs := q["preset"]; len(vs) > 0 {
+		p, err := Preset(vs[len(vs)-1])
+		if err != nil {
+			return Mapping{}, err
+		}
+		mp = p
+	}
 	for k, vs := range q {
 		v := vs[len(vs)-1]
 		switch {

@@ -70,10 +70,7 @@ func (m *mapper) resolve(names []string) error {
 	mp := m.cfg.Mapping
 	col := func(field string) int {
 		if c, ok := mp.Columns[field]; ok {
-			if i, ok := index[c]; ok {
-				return i
-			}
-			return -1
+			return findColumn(index, names, c)
 		}
 		if i, ok := index[field]; ok {
 			return i
@@ -184,9 +181,9 @@ func (m *mapper) trace(rec *record, t *trace.Trace) *RowError {
 		if layout == "" {
 			layout = time.RFC3339Nano
 		}
-		at, err := time.Parse(layout, s)
+		at, err := parseTime(layout, s)
 		if err != nil {
-			return &RowError{Line: rec.line, Field: "occurred_at", Error: strconv.Quote(truncate(s, 40)) + " does not match the layout " + layout}
+			return &RowError{Line: rec.line, Field: "occurred_at", Error: strconv.Quote(truncate(s, 40)) + " does not match the layout " + strings.ReplaceAll(layout, "|", " or ")}
 		}
 		e.OccurredAt = at
 	}

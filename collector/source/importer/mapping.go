@@ -33,13 +33,16 @@ type Mapping struct {
 	// Columns maps a field to the column (CSV header, NDJSON key) it is
 	// read from, e.g. "value": "csat_score", "props.queue": "queue". A
 	// column named like a field (kind, value, props.x, ...) maps to it
-	// without being listed.
+	// without being listed. A column may list alternatives, "rating|stars":
+	// the first the file has is read; names match exactly or, failing
+	// that, without regard to case.
 	Columns map[string]string `yaml:"columns"`
 	// Defaults gives a field its value where its column is absent or
 	// empty, e.g. "kind": "csat", "channel": "voice".
 	Defaults map[string]string `yaml:"defaults"`
 	// TimeLayout parses occurred_at (a Go time layout, UTC unless it holds
-	// a zone). Defaults to RFC 3339.
+	// a zone; alternatives separated by "|" are tried in order). Defaults
+	// to RFC 3339.
 	TimeLayout string `yaml:"time_layout"`
 }
 

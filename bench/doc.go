@@ -30,4 +30,12 @@
 // net/http server that only reads each body, by the benchmarks of the
 // ingest subpackage; run.sh runs those too and adds their section to the
 // report.
+//
+// # The widget
+//
+// The widget subpackage times a page from navigation to a rendered widget
+// in headless Chromium; cmd/widgetsize weighs the widget's download next to
+// the feedback widgets of Sentry, PostHog and Formbricks, which
+// widget/peers.sh fetches from npm. cmd/summary turns a run's raw output
+// into the report's headline ratios and their chart (SVG).
 package bench

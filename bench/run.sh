@@ -2,18 +2,24 @@
 # run.sh — Rastro's benchmarks and the peer comparison, summarized with
 # benchstat into a Markdown report under bench/results/. `make bench` calls it.
 #
-#   COUNT=5 ./run.sh     # runs per benchmark (default 5; benchstat wants >= 5 for confidence intervals)
+#   COUNT=6 ./run.sh     # runs per benchmark (default 6: benchstat gives a 95% confidence interval from 6 on)
 #   QUICK=1 ./run.sh     # one short run of each, to check that everything works
 #   INGEST=0 ./run.sh    # leave out the collector ingest benchmarks (ingest/)
+#   WIDGET=0 ./run.sh    # leave out the widget: sizes against the peers, time to ready in Chromium (widget/)
+#   PAGELOADS=10         # page loads per run of BenchmarkWidgetReady (each run reports their medians)
+#
+# The report (results/STAMP.md) links a chart (results/STAMP.svg) of its
+# headline ratios; the raw output (results/STAMP.txt) holds every number.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 
-count=${COUNT:-5}
+count=${COUNT:-6}
 events=300000    # per run of the capture and delivery benchmarks
 ingest_time=1s   # per run of each BenchmarkIngest sub-benchmark
 overload_time=10s
-if [[ -n "${QUICK:-}" ]]; then count=1; events=50000; ingest_time=0.3s; overload_time=3s; fi
+pageloads=${PAGELOADS:-10}
+if [[ -n "${QUICK:-}" ]]; then count=1; events=50000; ingest_time=0.3s; overload_time=3s; pageloads=${PAGELOADS:-3}; fi
 export RASTRO_OVERLOAD_TIME=${RASTRO_OVERLOAD_TIME:-$overload_time}
 
 stamp=$(date -u +%Y%m%d-%H%M%S)
@@ -27,6 +33,21 @@ run() { # dir, go test args...
 	shift
 	(cd "$dir" && go test -run '^$' "$@") | tee -a "$raw"
 }
+
+# The widget's weight next to its peers' (fetched from npm once, into
+# .cache/; offline afterwards). Without the peers, Rastro's alone.
+widget_md="" widget_note=""
+if [[ "${WIDGET:-1}" != 0 ]]; then
+	echo "== widget: download size vs the peers"
+	peers=.cache/peers/peers.tsv
+	if ! widget/peers.sh; then
+		widget_note="**The peers' widgets could not be fetched (widget/peers.sh failed: npm missing, or offline with an empty .cache): Rastro's sizes alone.**"
+		peers=""
+	fi
+	if ! widget_md=$(go run ./cmd/widgetsize -peers "$peers" -dist "$root/wasm/dist" -bench "$raw"); then
+		widget_note="**cmd/widgetsize failed (is wasm/dist built? make widget): see its output above.**"
+	fi
+fi
 
 echo "== peers: capture, delivered events/s, outage memory"
 run . -bench 'BenchmarkCapture$' -benchtime "${events}x" -count "$count"
@@ -57,12 +78,30 @@ if [[ "${INGEST:-1}" != 0 ]]; then
 		ingest_failed+=(BenchmarkOverload)
 fi
 
+# The widget in headless Chromium: from navigation to ready, the collector
+# serving wasm/dist. Skips itself without /usr/bin/chromium.
+ready_failed=""
+if [[ "${WIDGET:-1}" != 0 ]]; then
+	echo "== widget: time to ready in headless Chromium"
+	run ./widget -bench 'BenchmarkWidgetReady$' -benchtime "${pageloads}x" -count "$count" -timeout 30m ||
+		ready_failed=1
+fi
+
 {
 	echo "# Rastro benchmarks — $stamp"
 	echo
 	echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //'), $(go version | cut -d' ' -f3-)."
-	echo "Runs per benchmark: $count. Raw output: [$stamp.txt]($stamp.txt). Rerun with \`make bench\`."
+	echo "Runs per benchmark: $count. Raw output: [$stamp.txt]($stamp.txt). Rerun with \`make bench\`;"
+	echo "how to read this report: [bench/README.md](../README.md)."
 	echo
+	echo "## Headline"
+	echo
+	echo "Medians of the runs below, as ratios oriented so that above 1 means Rastro does better; the chart shows the same."
+	echo
+	echo "[![Rastro against its peers and the ceiling]($stamp.svg)]($stamp.svg)"
+	echo
+	go run ./cmd/summary -svg "results/$stamp.svg" \
+		-title "Rastro benchmarks $stamp ($(nproc) cores, $(go env GOVERSION))" "$raw"
 	echo "## Peers side by side (same event, same local server)"
 	echo
 	echo "Columns are SDKs; percentages compare each with Rastro (the first column)."
@@ -72,7 +111,7 @@ fi
 	echo "segment and posthog plain JSON."
 	echo
 	echo '```'
-	go tool benchstat -col /sdk -filter '.name:(Capture OR Delivered)' "$raw" 2>/dev/null || go tool benchstat "$raw"
+	go tool benchstat -col /sdk -filter "pkg:github.com/rastrohq/rastro/bench .name:(Capture OR Delivered)" "$raw" 2>/dev/null || go tool benchstat "$raw"
 	echo '```'
 	echo
 	if [[ "${INGEST:-1}" != 0 ]]; then
@@ -104,10 +143,40 @@ fi
 		echo '```'
 		echo
 	fi
+	if [[ "${WIDGET:-1}" != 0 ]]; then
+		echo "## Widget: download size against the peers"
+		echo
+		echo "What a page downloads for the feedback widget, one file at a time as a server sends it (gzip -9, brotli -q 11):"
+		echo "\`loader\` is the file the page's script tag names; \`page-load\` everything fetched while the page loads,"
+		echo "without interaction; \`full-ui\` everything fetched once the feedback UI can be used. Rastro's module loads"
+		echo "when the page is idle (or at the first interaction), so its page load is the loader alone. The peers' files"
+		echo "come from npm, pinned in \`widget/peers.sh\`, which says which file is which."
+		echo
+		if [[ -n "$widget_note" ]]; then echo "$widget_note"; echo; fi
+		echo "$widget_md"
+		echo
+		echo "## Widget: time to ready in headless Chromium"
+		echo
+		echo "A page with two touchpoints loads the loader from the collector (\`/widget/\`, serving \`wasm/dist\`), on the same"
+		echo "machine. Milliseconds after navigation start, medians over $pageloads page loads per run, then over $count runs:"
+		echo "\`module loads\` idle is the default (after the load event, when the page is idle), eager loads it at DOMContentLoaded;"
+		echo "cold is a fresh browser context per load (nothing cached), warm reloads one tab (the hashed module comes from the"
+		echo "HTTP cache). \`module fetched\`: the module's last byte arrived (it compiles while it streams in); \`module running\`:"
+		echo "Go's main took over the loader's queue; \`widget ready\`: the rastro:ready event, after every touchpoint got its"
+		echo "shadow root and questions; \`next frame\`: the animation frame after that."
+		echo
+		if [[ -n "$ready_failed" ]]; then echo "**BenchmarkWidgetReady failed: see the raw output; the table shows what completed.**"; echo; fi
+		go run ./cmd/summary -what ready "$raw"
+		echo
+		echo '```'
+		go tool benchstat -col /cache -filter '.name:WidgetReady .unit:(wasm-ms OR ready-ms)' "$raw" 2>/dev/null || true
+		echo '```'
+		echo
+	fi
 	echo "## Everything"
 	echo
 	echo '```'
-	go tool benchstat "$raw"
+	go tool benchstat -filter '-.name:WidgetSize' "$raw"
 	echo '```'
 } >"$report"
-echo "wrote bench/$report"
+echo "wrote bench/$report and bench/results/$stamp.svg"

@@ -1,0 +1,38 @@
+// Package widget measures Rastro's browser widget: how long a page takes,
+// in headless Chromium, from navigation to a rendered widget. The weight
+// of the widget next to its peers' (Sentry's feedback, PostHog's surveys,
+// Formbricks) is cmd/widgetsize's, on the files widget/peers.sh fetches
+// from npm.
+//
+// # Time to ready
+//
+// BenchmarkWidgetReady builds and starts the collector (its /widget/
+// serves wasm/dist, built by make widget), serves a test page that loads
+// the loader from it with one script tag, and loads that page b.N times in
+// Chromium (/usr/bin/chromium, or $CHROMIUM). Every op is one page load;
+// each metric is the median over the op's loads, in milliseconds after
+// navigation start:
+//
+//   - dcl-ms: DOMContentLoaded (its handlers done)
+//   - loader-ms: the loader rastro.js has run (window.rastro is its function)
+//   - load-ms: the load event (its handlers done)
+//   - fetched-ms: the module's last byte has arrived (its Resource Timing
+//     responseEnd; it compiles while it streams in)
+//   - wasm-ms: the module is instantiated and Go's main runs (it takes over
+//     the loader's queue: rastro.d is set)
+//   - ready-ms: the widget is ready (the rastro:ready event, dispatched after
+//     every [data-rastro-touchpoint] got its shadow root and questions)
+//   - paint-ms: the next animation frame after ready, when the widget is on
+//     screen
+//
+// Sub-benchmarks: load=idle (the default: the module loads once the page
+// is idle after its load event) and load=eager (data-load="eager": at
+// DOMContentLoaded); cache=cold (each load in a fresh browser context, so
+// nothing is cached) and cache=warm (reloads in one tab: the HTTP cache
+// holds the hashed, immutable wasm_exec.js and module).
+//
+//	cd bench
+//	go test -run '^$' -bench BenchmarkWidgetReady -benchtime 10x -count 6 ./widget
+//
+// Knobs: RASTRO_COLLECTOR_BIN (a built collector), CHROMIUM (the browser).
+package widget

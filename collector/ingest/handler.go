@@ -282,6 +282,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time) (
 		return nil, throttled(http.StatusTooManyRequests, "write key over its rate limit", wait)
 	}
 	inserted, err := h.cfg.Appender.Append(r.Context(), wk.traces)
+	if errors.Is(err, store.ErrBackpressure) {
+		return nil, throttled(http.StatusServiceUnavailable, "a sink is behind, retry later", 5*time.Second)
+	}
 	if err != nil {
 		if r.Context().Err() == nil && !errors.Is(err, context.Canceled) {
 			h.cfg.Logger.Error("ingest: store failed", "err", err, "events", len(wk.traces))

@@ -17,7 +17,9 @@ import (
 
 	"github.com/rastrohq/rastro/collector/ingest"
 	"github.com/rastrohq/rastro/collector/insights"
+	"github.com/rastrohq/rastro/collector/plugin"
 	"github.com/rastrohq/rastro/collector/query"
+	"github.com/rastrohq/rastro/collector/sink"
 	"github.com/rastrohq/rastro/collector/store"
 	"github.com/rastrohq/rastro/collector/trace"
 	"github.com/rastrohq/rastro/collector/ui"
@@ -60,6 +62,20 @@ type Config struct {
 	// serving, and the webhook they post to. The zero value watches
 	// nothing. Alerts.Logger defaults to Logger.
 	Alerts insights.AlertConfig
+	// Sinks receive every new trace through the store's outbox: the store
+	// must implement store.Outbox and have been opened naming them. Each
+	// gets a forwarder while the server runs; Serve closes them.
+	Sinks []sink.Sink
+	// Forwarder tunes the forwarders of Sinks.
+	Forwarder sink.ForwarderConfig
+	// MaxSinkBacklog bounds the traces queued for one sink: at the bound,
+	// ingest answers 503 with Retry-After until the sink catches up.
+	// Defaults to DefaultMaxSinkBacklog; negative means no bound.
+	MaxSinkBacklog int64
+	// Plugins are the WebAssembly plugins to load (see package plugin):
+	// source plugins answer POST /v1/sources/{name}, enrich plugins patch
+	// every trace before it is stored. None by default.
+	Plugins []plugin.Config
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -72,6 +88,8 @@ type Server struct {
 	ingest  *ingest.Handler
 	metrics *metrics
 	alerter *insights.Alerter
+	sinks   *sinks // the Appender of every ingest endpoint
+	plugins *plugin.Host
 	sources *sources
 	session *sessions
 	handler http.Handler
@@ -103,8 +121,19 @@ func New(cfg Config, st store.Store) (*Server, error) {
 		cfg.MaxInFlightBytes = 64 << 20
 	}
 	budget := ingest.NewBudget(cfg.MaxInFlightBytes)
+	if s.sinks, err = newSinks(cfg, st); err != nil {
+		return nil, err
+	}
+	for _, f := range s.sinks.forwarders {
+		if err := s.metrics.reg.Register(f); err != nil {
+			return nil, fmt.Errorf("server: sink %s metrics: %w", f.Name(), err)
+		}
+	}
+	if err := s.loadPlugins(cfg); err != nil {
+		return nil, err
+	}
 	s.ingest, err = ingest.New(ingest.Config{
-		Keys: keys, Appender: st, Limits: cfg.Limits, MaxEventBytes: cfg.MaxEventBytes,
+		Keys: keys, Appender: s.appender(), Limits: cfg.Limits, MaxEventBytes: cfg.MaxEventBytes,
 		Budget: budget, Metrics: s.metrics, Logger: cfg.Logger,
 	})
 	if err != nil {
@@ -253,6 +282,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		scheme = "https"
 	}
 	retention := s.startRetention(ctx)
+	fctx, stopSinks := context.WithCancel(context.Background())
+	forwarders := s.sinks.run(fctx)
 	actx, stopAlerts := context.WithCancel(ctx)
 	alerts := make(chan struct{})
 	go func() { defer close(alerts); s.alerter.Run(actx) }()
@@ -278,11 +309,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	<-retention
 	stopAlerts()
 	<-alerts
+	// Forwarders stop after the last batch was stored; what they did not
+	// send stays queued in the store for the next start.
+	stopSinks()
+	<-forwarders
+	sinkErr := s.sinks.close()
+	plugErr := s.plugins.Close(context.Background())
 	closeErr := s.store.Close()
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
-	if err := errors.Join(serveErr, shutErr, closeErr); err != nil {
+	if err := errors.Join(serveErr, shutErr, sinkErr, plugErr, closeErr); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
 	s.log.Info("stopped")

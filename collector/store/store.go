@@ -15,6 +15,11 @@ var ErrClosed = errors.New("store: closed")
 // ErrBadCursor is returned by Query for a cursor it did not make.
 var ErrBadCursor = errors.New("store: bad cursor")
 
+// ErrBackpressure is returned by an Appender that refuses traces for a
+// while, stored nothing, and wants its caller to ask the sender to retry
+// later: the backlog of a sink that is down reached its bound.
+var ErrBackpressure = errors.New("store: a sink's backlog is full")
+
 // Appender is the one pipeline contract between ingest and storage.
 type Appender interface {
 	// Append stores traces durably and reports, for each trace in order,

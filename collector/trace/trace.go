@@ -23,6 +23,7 @@ const (
 	OriginSegment = "segment/v1" // the Segment-compatible endpoints
 	OriginCSV     = "csv/v1"     // a CSV import
 	OriginNDJSON  = "ndjson/v1"  // an NDJSON import
+	OriginPlugin  = "plugin/"    // a source plugin, followed by its name: "plugin/zendesk-csat"
 )
 
 // Trace is one normalized digital trace as a CloudEvents 1.0 event.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rastrohq/rastro/collector/ingest"
 	"github.com/rastrohq/rastro/collector/insights"
+	"github.com/rastrohq/rastro/collector/plugin"
 )
 
 // fileConfig is the YAML config file (-config). Flags override it.
@@ -35,6 +36,14 @@ import (
 //	  max_in_flight_bytes: 67108864
 //	tls: {cert: cert.pem, key: key.pem}
 //	widget_dir: wasm/dist
+//	sinks:                   # see sinksConfig
+//	  nats: {urls: [nats://127.0.0.1:4222], create_stream: true}
+//	plugins:                 # WebAssembly plugins; see go doc ./collector/plugin
+//	  - name: zendesk-csat   # answers POST /v1/sources/zendesk-csat
+//	    path: plugins/zendesk-csat.wasm
+//	    kind: source         # source, or enrich (patches every trace before it is stored)
+//	    memory_mib: 16       # per instance; default 16
+//	    timeout: 100ms       # per record; default 100ms
 //	alerts:
 //	  webhook: https://hooks.slack.com/services/T000/B000/XXXX
 //	  slack: true            # post {"text": ...}; false posts the JSON payload
@@ -80,6 +89,10 @@ type fileConfig struct {
 		// collectors; when set, data and sync are unused.
 		Postgres string `yaml:"postgres"`
 	} `yaml:"store"`
+	// Sinks hand every trace on to NATS JetStream or Kafka; see sinksConfig.
+	Sinks sinksConfig `yaml:"sinks"`
+	// Plugins are the WebAssembly plugins to load; see plugin.Config.
+	Plugins []plugin.Config `yaml:"plugins"`
 }
 
 // duration reads "720h" style durations from YAML.

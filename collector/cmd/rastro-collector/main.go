@@ -3,7 +3,8 @@
 //
 //	rastro-collector serve -addr 127.0.0.1:4380 -data DIR [-config FILE] [-write-key KEY ...] [-read-key KEY ...]
 //	rastro-collector serve -store postgres://user:pass@host/db ...   (several collectors sharing PostgreSQL)
-//	rastro-collector import -data DIR -source NAME [-map FILE] [-col field=column ...] [-set field=value ...] FILE...
+//	rastro-collector serve ... -nats nats://127.0.0.1:4222 [-kafka host:9092]  (hand every trace on)
+//	rastro-collector import -data DIR -source NAME [-preset NAME] [-map FILE] [-col field=column ...] [-set field=value ...] FILE...
 //
 // serve is the default subcommand. Run rastro-collector serve -h for every
 // flag.
@@ -29,6 +30,7 @@ import (
 	"github.com/rastrohq/rastro/collector/insights"
 	"github.com/rastrohq/rastro/collector/internal/demo"
 	"github.com/rastrohq/rastro/collector/server"
+	"github.com/rastrohq/rastro/collector/sink"
 	"github.com/rastrohq/rastro/collector/store"
 	"github.com/rastrohq/rastro/collector/store/postgres"
 	"github.com/rastrohq/rastro/collector/store/sqlite"
@@ -81,6 +83,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		retention = fs.Duration("retention", 0, "delete traces older than this, e.g. 8760h (default keep forever)")
 		syncMode  = fs.String("sync", "", "store durability: full (fsync every commit, default) or normal")
 		storeDSN  = fs.String("store", "", "shared store: a postgres://... URL (default the embedded store in -data)")
+		natsURL   = fs.String("nats", "", "hand every trace to NATS JetStream at these servers (comma-separated nats:// URLs; creates the stream RASTRO_TRACES)")
+		kafka     = fs.String("kafka", "", "hand every trace to Kafka: seed brokers, comma-separated host:port (topic rastro.traces)")
 		tlsCert   = fs.String("tls-cert", "", "TLS certificate file (with -tls-key: serve HTTPS)")
 		tlsKey    = fs.String("tls-key", "", "TLS key file")
 		widgetDir = fs.String("widget-dir", "", "serve the browser bundle (make widget) from this folder under /widget/")
@@ -137,6 +141,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxInFlightBytes: fc.Limits.MaxInFlightBytes,
 		Logger:           log,
 		WriteKeys:        fc.WriteKeys,
+		Plugins:          fc.Plugins,
 		Alerts: insights.AlertConfig{
 			Rules: fc.Alerts.Rules, WebhookURL: fc.Alerts.Webhook, Slack: fc.Alerts.Slack,
 			Interval: time.Duration(fc.Alerts.Interval),
@@ -156,13 +161,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("serve: no write key: pass -write-key KEY, set RASTRO_WRITE_KEYS, or list write_keys in -config")
 	}
 
+	sinks, err := openSinks(fc.Sinks, *natsURL, *kafka, log)
+	if err != nil {
+		return err
+	}
+	cfg.Sinks, cfg.MaxSinkBacklog = sinks, fc.Sinks.MaxBacklog
+	cfg.Forwarder = sink.ForwarderConfig{Batch: fc.Sinks.Batch, Lease: time.Duration(fc.Sinks.Lease),
+		PublishTimeout: time.Duration(fc.Sinks.PublishTimeout)}
+	closeSinks := func() {
+		for _, s := range sinks {
+			_ = s.Close()
+		}
+	}
+
 	var st store.Store
 	if dsn := first(*storeDSN, fc.Store.Postgres); dsn != "" {
 		if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 			return errors.New("-store: not a postgres:// URL")
 		}
-		db, err := postgres.Open(ctx, dsn, postgres.Options{})
+		db, err := postgres.Open(ctx, dsn, postgres.Options{Sinks: sinkNames(sinks)})
 		if err != nil {
+			closeSinks()
 			return err
 		}
 		st = db
@@ -172,7 +191,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return fmt.Errorf("data folder: %w", err)
 		}
-		var sopts sqlite.Options
+		sopts := sqlite.Options{Sinks: sinkNames(sinks)}
 		switch first(*syncMode, fc.Sync, "full") {
 		case "full":
 		case "normal":
@@ -182,6 +201,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		db, err := sqlite.Open(filepath.Join(dir, "traces.db"), sopts)
 		if err != nil {
+			closeSinks()
 			return err
 		}
 		st = db
@@ -195,6 +215,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := server.New(cfg, st)
 	if err != nil {
+		closeSinks()
 		_ = st.Close()
 		return err
 	}

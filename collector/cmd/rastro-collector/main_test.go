@@ -38,7 +38,7 @@ var buildCollector = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()
@@ -54,7 +54,7 @@ type collector struct {
 }
 
 // startCollector starts the binary and waits for its ready line.
-func startCollector(t *testing.T, addr, data string, extra ...string) *collector {
+func startCollector(t testing.TB, addr, data string, extra ...string) *collector {
 	t.Helper()
 	bin, err := buildCollector()
 	require.NoError(t, err)
@@ -88,7 +88,7 @@ func startCollector(t *testing.T, addr, data string, extra ...string) *collector
 	return c
 }
 
-func (c *collector) kill(t *testing.T) {
+func (c *collector) kill(t testing.TB) {
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGKILL))
 	<-c.done
 }
@@ -257,7 +257,7 @@ limits:
 	})
 }
 
-func writeFile(t *testing.T, content string) string {
+func writeFile(t testing.TB, content string) string {
 	p := filepath.Join(t.TempDir(), "rastro.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
 	return p

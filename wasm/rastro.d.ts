@@ -36,6 +36,20 @@ export interface RastroEventOptions {
   props?: Record<string, string | number | boolean>;
 }
 
+/** The floating feedback button (also data-button on the script tag). */
+export interface RastroButtonOptions {
+  /** The dialog's questions, as in data-rastro-ask. Defaults to "stars comment". */
+  ask?: string;
+  /** The answers' touchpoint. Defaults to location.pathname when the visitor sends. */
+  touchpoint?: string;
+  /** Mirrored on right-to-left pages. Defaults to "bottom-right". */
+  position?: "bottom-right" | "bottom-left";
+  /** The button's text and the dialog's title. Defaults to "Feedback" in the page's language. */
+  label?: string;
+  /** Replaces the first question's prompt. */
+  question?: string;
+}
+
 export interface Rastro {
   (method: "init", options: RastroInitOptions): void;
   /** 1..5 stars (or 1..scaleMax). */
@@ -55,6 +69,8 @@ export interface Rastro {
   (method: "identify", userId: string | null): void;
   /** false stops capture and drops unsent events; remembered in localStorage. */
   (method: "consent", granted: boolean): void;
+  /** Shows (options or true: the defaults), reconfigures or (false) removes the floating feedback button. */
+  (method: "button", options: RastroButtonOptions | boolean): void;
   /** Sends now. Once the module runs, resolves true when the queue is empty, false when a send failed. */
   (method: "flush"): Promise<boolean> | void;
   /** True once the module runs. */

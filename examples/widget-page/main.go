@@ -5,6 +5,10 @@
 //	make run &                        # the collector on 127.0.0.1:4380 with wk_demo
 //	go run ./examples/widget-page     # the page on http://127.0.0.1:8080/
 //
+// /?button=stars+comment adds the floating feedback button (data-button on
+// the script tag); button-position and button-label set its other
+// attributes.
+//
 // /csp.html serves the same page under a Content-Security-Policy without
 // 'wasm-unsafe-eval': the module cannot compile there, and the loader
 // delivers the answers itself (without the UI).
@@ -73,7 +77,9 @@ func run(ctx context.Context, args []string, out io.Writer, ready func(addr stri
 		if r.URL.Query().Get("dnt") == "1" {
 			dnt = "1"
 		}
-		_ = tmpl.Execute(w, map[string]string{"Collector": *collector, "Key": k, "Lang": lang, "Dir": dir, "DNT": dnt, "Load": r.URL.Query().Get("load")})
+		q := r.URL.Query() // the floating feedback button: /?button=stars+comment[&button-position=bottom-left][&button-label=...]
+		_ = tmpl.Execute(w, map[string]any{"Collector": *collector, "Key": k, "Lang": lang, "Dir": dir, "DNT": dnt, "Load": q.Get("load"),
+			"Button": q.Has("button"), "Ask": q.Get("button"), "Position": q.Get("button-position"), "Label": q.Get("button-label")})
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", render)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,7 @@ func Test_main(t *testing.T) {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-collector", "http://127.0.0.1:4380", "-key", "wk_test"}, &out, func(a string) { addrc <- a })
 	}()
 	addr := <-addrc
-	for _, path := range []string{"/", "/csp.html?lang=pt-BR", "/?dir=rtl&lang=ar&dnt=1"} {
+	for _, path := range []string{"/", "/csp.html?lang=pt-BR", "/?dir=rtl&lang=ar&dnt=1", "/?button=stars+comment&button-position=bottom-left&button-label=%22Hi%22"} {
 		resp, err := http.Get("http://" + addr + path)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
@@ -33,6 +34,13 @@ func Test_main(t *testing.T) {
 			continue
 		}
 		require.Contains(t, string(body), `data-rastro-touchpoint="checkout.payment"`)
+		if path == "/" {
+			require.NotContains(t, string(body), `data-button`)
+		}
+		if strings.HasPrefix(path, "/?button") {
+			require.Contains(t, string(body), ` data-button="stars comment" data-button-touchpoint="page.feedback" data-button-position="bottom-left" data-button-label="&#34;Hi&#34;"></script>`)
+			continue
+		}
 		if path != "/" {
 			require.NotContains(t, resp.Header.Get("Content-Security-Policy"), "wasm-unsafe-eval")
 			require.Contains(t, string(body), `lang="pt-BR"`)

@@ -72,6 +72,9 @@ type Result struct {
 	// Init is set when init changed the configuration (language, endpoint,
 	// key): the caller re-reads what it depends on.
 	Init bool
+	// Button is the floating button's new configuration after
+	// rastro("button", ...); nil for other calls and bad options.
+	Button *Button
 }
 
 // emojiScale maps the widget's five emoji to values 1..5.
@@ -134,10 +137,19 @@ func (c *Core) Call(method string, args []Arg) (r Result) {
 		return Result{}
 	case "flush":
 		return Result{Flush: true}
+	case "button":
+		b, msg := ParseButton(arg(0))
+		if msg != "" {
+			r = warn(msg)
+		}
+		if b.Off || len(b.Asks) > 0 || b.Comment {
+			r.Button = &b
+		}
+		return r
 	}
 	kind := wire.Kind(method)
 	if !kind.Valid() || kind == wire.KindQA {
-		return warn("unknown method; use init, star, emoji, thumbs, nps, csat, ces, comment, click, identify, consent or flush")
+		return warn("unknown method; use init, star, emoji, thumbs, nps, csat, ces, comment, click, identify, consent, button or flush")
 	}
 	if !c.Consent {
 		return Result{} // consent withheld: nothing is captured, silently

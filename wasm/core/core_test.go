@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,4 +119,48 @@ func TestStrings(t *testing.T) {
 	require.True(t, comment)
 	require.Equal(t, []string{"bogus"}, bad)
 	require.Equal(t, 18+72+90+98+36, Height(asks, comment))
+	require.Equal(t, "Opinión", StringsFor("es").Feedback)
+	require.Equal(t, "Fechar", StringsFor("pt").Close)
+}
+
+func TestParseButton(t *testing.T) {
+	starsComment, _, _ := ParseAsks("stars comment")
+	for _, tc := range []struct {
+		name string
+		arg  Arg
+		want Button
+		warn string
+	}{
+		{name: "true: the defaults", arg: Boolean(true), want: Button{Asks: starsComment, Comment: true}},
+		{name: "false: off", arg: Boolean(false), want: Button{Off: true}},
+		{name: "empty object: the defaults", arg: Obj(nil), want: Button{Asks: starsComment, Comment: true}},
+		{name: "all options", arg: Obj(map[string]Arg{"ask": Str("nps"), "touchpoint": Str("page.feedback"), "position": Str("bottom-left"),
+			"label": Str("Ideas?"), "question": Str("Would you recommend us?")}),
+			want: Button{Asks: []Ask{{"nps", "nps", 0, 10}}, Touchpoint: "page.feedback", Left: true, Label: "Ideas?", Question: "Would you recommend us?"}},
+		{name: "empty attribute values", arg: Obj(map[string]Arg{"ask": Str(""), "position": Str("")}), want: Button{Asks: starsComment, Comment: true}},
+		{name: "undefined fields are left out", arg: Obj(map[string]Arg{"label": {}}), want: Button{Asks: starsComment, Comment: true}},
+		{name: "unknown question", arg: Obj(map[string]Arg{"ask": Str("thumbs likes")}), want: Button{Asks: []Ask{{"thumbs", "thumbs", 0, 1}}},
+			warn: `field ask: unknown question "likes"`},
+		{name: "bad position", arg: Obj(map[string]Arg{"position": Str("top")}), warn: `field position must be "bottom-right" or "bottom-left", got "top"`},
+		{name: "not a string", arg: Obj(map[string]Arg{"label": Num(3)}), warn: `field label must be a string, got a number`},
+		{name: "too long", arg: Obj(map[string]Arg{"touchpoint": Str(strings.Repeat("t", 257))}), warn: `field touchpoint is longer than 256 bytes`},
+		{name: "unknown field", arg: Obj(map[string]Arg{"colour": Str("red")}), warn: `has an unknown field "colour"; use ask, touchpoint, position, label, question`},
+		{name: "not an object", arg: Str("stars"), warn: `must be an object or true/false, got a string`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New().Call("button", []Arg{tc.arg})
+			if tc.warn != "" {
+				require.Contains(t, r.Warn, `rastro("button"): argument 2 (options) `+tc.warn)
+			} else {
+				require.Empty(t, r.Warn)
+			}
+			if tc.want.Asks == nil && !tc.want.Off {
+				require.Nil(t, r.Button, "bad options change nothing")
+				return
+			}
+			require.NotNil(t, r.Button)
+			require.Equal(t, tc.want, *r.Button)
+			require.False(t, r.Queued, "configuring the button captures nothing")
+		})
+	}
 }

@@ -18,6 +18,9 @@ type Strings struct {
 	// Low and High name the ends of the NPS scale; Hard and Easy of CES.
 	Low, High, Hard, Easy         string
 	Comment, Send, Thanks, Choose string
+	// Feedback labels the floating button and titles its dialog; Close
+	// labels the dialog's close button.
+	Feedback, Close string
 }
 
 var texts = [...]Strings{{
@@ -30,6 +33,7 @@ var texts = [...]Strings{{
 	CSAT:  [5]string{"Very unsatisfied", "Unsatisfied", "Neutral", "Satisfied", "Very satisfied"},
 	Yes:   "Yes", No: "No", Low: "Not at all likely", High: "Extremely likely", Hard: "Very difficult", Easy: "Very easy",
 	Comment: "Comment (optional)", Send: "Send", Thanks: "Thanks for your feedback!", Choose: "Choose an answer or write a comment first.",
+	Feedback: "Feedback", Close: "Close",
 }, {
 	Lang: "pt",
 	Prompt: map[string]string{"stars": "Como você avalia?", "emoji": "O que você achou?",
@@ -40,6 +44,7 @@ var texts = [...]Strings{{
 	CSAT:  [5]string{"Muito insatisfeito", "Insatisfeito", "Neutro", "Satisfeito", "Muito satisfeito"},
 	Yes:   "Sim", No: "Não", Low: "Nada provável", High: "Muito provável", Hard: "Muito difícil", Easy: "Muito fácil",
 	Comment: "Comentário (opcional)", Send: "Enviar", Thanks: "Obrigado pela sua opinião!", Choose: "Escolha uma resposta ou escreva um comentário.",
+	Feedback: "Opinião", Close: "Fechar",
 }, {
 	Lang: "es",
 	Prompt: map[string]string{"stars": "¿Cómo lo calificarías?", "emoji": "¿Qué te pareció?",
@@ -50,6 +55,7 @@ var texts = [...]Strings{{
 	CSAT:  [5]string{"Muy insatisfecho", "Insatisfecho", "Neutral", "Satisfecho", "Muy satisfecho"},
 	Yes:   "Sí", No: "No", Low: "Nada probable", High: "Muy probable", Hard: "Muy difícil", Easy: "Muy fácil",
 	Comment: "Comentario (opcional)", Send: "Enviar", Thanks: "¡Gracias por tu opinión!", Choose: "Elige una respuesta o escribe un comentario.",
+	Feedback: "Opinión", Close: "Cerrar",
 }}
 
 // StringsFor returns the texts for a BCP 47 language tag ("pt-BR" -> pt),

@@ -1,8 +1,9 @@
 // rastro.js — the Rastro widget loader. It defines window.rastro at once
 // (calls are queued), captures clicks on [data-rastro-click], reserves the
 // space of [data-rastro-touchpoint] elements, and loads wasm_exec.js and
-// the module once the page is idle (or on first interaction). When the
-// module cannot run (a CSP without 'wasm-unsafe-eval', a failed download),
+// the module once the page is idle (or on first interaction); the module
+// reads rastro.c, whose ds holds the script tag's data-* attributes. When
+// the module cannot run (a CSP without 'wasm-unsafe-eval', a failed download),
 // it sends the queued calls itself, so no answer is lost.
 // build.sh strips the comment lines and indentation.
 (function (w, d) {
@@ -13,7 +14,7 @@
   var src = s.src || "";
   var base = src.slice(0, src.lastIndexOf("/") + 1);
   var q = (r && r.q) || [];
-  var c = { key: ds.key || "", endpoint: ds.endpoint || (src && new URL(src).origin) || "", base: base, load: ds.load || "idle", dnt: ds.respectDnt == "true" };
+  var c = { key: ds.key || "", endpoint: ds.endpoint || (src && new URL(src).origin) || "", base: base, load: ds.load || "idle", dnt: ds.respectDnt == "true", ds: ds };
   var fb = 0;
   var init = function (a) { if (a[0] == "init" && a[1]) for (var k in a[1]) if (k in c) c[k] = a[1][k] };
   q.forEach(init);
@@ -81,7 +82,6 @@
     for (var k in o) e[k] = o[k];
     return JSON.stringify(e);
   };
-  var url = function () { return c.endpoint + "/v1/batch" };
   var body = function (ev) { return '{"sent_at":"' + new Date().toISOString() + '","sdk":{"name":"rastro-web-loader","version":"0.1.0"},"events":[' + ev.join(",") + "]}" };
   var keep = function (ev) {
     try { var st = ls(), old = st.getItem(KEY); st.setItem(KEY, (old ? old + "\n" : "") + ev.join("\n")) } catch (e) {}
@@ -89,7 +89,7 @@
   var send = function () {
     var ev = q.splice(0, q.length).map(event).filter(Boolean);
     if (!ev.length) return;
-    fetch(url(), { method: "POST", keepalive: true, credentials: "omit", headers: { Authorization: "Bearer " + c.key, "Content-Type": "application/json" }, body: body(ev) })
+    fetch(c.endpoint + "/v1/batch", { method: "POST", keepalive: true, credentials: "omit", headers: { Authorization: "Bearer " + c.key, "Content-Type": "application/json" }, body: body(ev) })
       .then(function (x) { if (x.status != 200 && (x.status == 408 || x.status == 429 || x.status > 499)) keep(ev) }, function () { keep(ev) });
   };
   var fail = function (e) {

@@ -39,6 +39,11 @@ type widget struct {
 	tps   []*touchpoint
 	uiFn  js.Func
 	sheet js.Value
+
+	btnCfg     *core.Button // the floating button's configuration; nil: no button
+	btn        *touchpoint  // the floating button, once rendered
+	closeFn    js.Func      // closes its dialog after the thanks
+	closeTimer js.Value     // the pending closeFn timer, or undefined
 }
 
 func main() {
@@ -66,6 +71,7 @@ func main() {
 	if storageGet("localStorage", "rastro:consent") == "0" || (cfg.Get("dnt").Truthy() && dnt()) {
 		w.c.Consent = false
 	}
+	w.btnCfg = buttonFromScript(cfg.Get("ds")) // calls replayed below may change it
 	w.storeKey = "rastro:q:" + w.c.Key + ":" + wire.NewID()[24:]
 	w.adoptStored()
 
@@ -149,6 +155,9 @@ func (w *widget) api(args []js.Value) {
 	r := w.c.Call(method, cargs)
 	if r.Warn != "" {
 		console.Call("warn", r.Warn)
+	}
+	if r.Button != nil {
+		w.setButton(r.Button)
 	}
 	if r.Init && w.text != nil {
 		w.text = core.StringsFor(w.c.Lang)

@@ -29,6 +29,20 @@ textarea{display:block;inline-size:100%;block-size:64px;resize:none;border:1px s
 button:focus-visible,textarea:focus-visible,.t:focus-visible{outline:3px solid var(--rastro-focus,#1d4ed8);outline-offset:2px}
 .t{display:flex;align-items:center;justify-content:center;font-weight:600}
 [hidden]{display:none!important}
+:host([data-rastro-button]){position:fixed!important;z-index:var(--rastro-z,2147483000);inset-block-end:var(--rastro-offset,16px);inset-inline-end:var(--rastro-offset,16px)}
+:host([data-left]){inset-inline:var(--rastro-offset,16px) auto}
+.fb{display:flex;align-items:center;gap:8px;block-size:44px;padding-inline:14px 18px;border:1px solid transparent;border-radius:22px;background:var(--rastro-accent,#1d4ed8);color:var(--rastro-on-accent,#fff);font-weight:600;cursor:pointer;box-shadow:0 2px 8px #0004}
+.fb svg{inline-size:20px;block-size:20px;fill:currentColor}
+dialog{margin:auto;inline-size:min(26rem,100vw - 32px);max-block-size:calc(100vh - 32px);padding:0;border:1px solid var(--rastro-border,#9ca3af);border-radius:var(--rastro-radius,8px);background:var(--rastro-bg,#fff);box-shadow:0 8px 32px #0005;overflow:auto}
+dialog::backdrop{background:#1118}
+dialog form,dialog .t{border:0}
+dialog .t{min-block-size:120px}
+dialog .q{white-space:normal;block-size:auto}
+.hd{display:flex;align-items:center;justify-content:space-between;padding:8px 8px 0;padding-inline-start:12px}
+h2{font-size:17px;font-weight:700}
+.x{inline-size:36px;block-size:36px;border:0;border-radius:6px;background:none;cursor:pointer}
+@media (prefers-reduced-motion:no-preference){dialog[open]{animation:rastro-in .15s ease-out}}
+@keyframes rastro-in{from{transform:translateY(12px)}}
 .l{position:absolute;inline-size:1px;block-size:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}`
 
 // touchpoint is one element marked data-rastro-touchpoint.
@@ -39,6 +53,9 @@ type touchpoint struct {
 	sel        []int
 	comment    bool
 	done       bool
+	// button is set on the floating button's touchpoint, whose questions
+	// render in a modal dialog (button.go).
+	button *core.Button
 }
 
 func (w *widget) initUI() {
@@ -66,6 +83,9 @@ func (w *widget) initUI() {
 		return nil
 	}))
 	obs.Call("observe", document.Get("documentElement"), map[string]any{"childList": true, "subtree": true})
+	if w.btnCfg != nil {
+		w.setButton(w.btnCfg)
+	}
 }
 
 // scan renders every touchpoint not rendered yet.
@@ -81,14 +101,14 @@ func (w *widget) mount(host js.Value) {
 	if host.Get("shadowRoot").Truthy() {
 		return // someone else's shadow root: leave the element alone
 	}
-	tp := &touchpoint{host: host, name: str(host.Call("getAttribute", "data-rastro-touchpoint"))}
+	tp := &touchpoint{host: host, name: attr(host, "data-rastro-touchpoint")}
 	var bad []string
-	tp.asks, tp.comment, bad = core.ParseAsks(str(host.Call("getAttribute", "data-rastro-ask")))
+	tp.asks, tp.comment, bad = core.ParseAsks(attr(host, "data-rastro-ask"))
 	for _, b := range bad {
 		console.Call("warn", "rastro: data-rastro-ask of touchpoint "+strconv.Quote(tp.name)+": unknown question "+strconv.Quote(b)+"; use stars, emoji, thumbs, nps, csat, ces, comment")
 	}
 	tp.sel = make([]int, len(tp.asks))
-	host.Call("setAttribute", "data-rastro-id", len(w.tps))
+	setAttr(host, "data-rastro-id", len(w.tps))
 	w.tps = append(w.tps, tp)
 	host.Get("style").Set("minBlockSize", strconv.Itoa(core.Height(tp.asks, tp.comment))+"px")
 	tp.root = host.Call("attachShadow", map[string]any{"mode": "open"})
@@ -111,11 +131,17 @@ func (w *widget) rerender() {
 func (w *widget) render(tp *touchpoint) {
 	t := w.text
 	var b strings.Builder
-	if w.sheet.IsUndefined() {
+	if w.sheet.IsUndefined() && tp.button == nil {
 		b.WriteString("<style>" + css + "</style>")
 	}
+	var question string
+	if tp.button != nil {
+		question = tp.button.Question
+		b.WriteString(`<div class="hd"><h2 id="bt">` + esc(w.buttonLabel()) + `</h2><button type="button" class="x" aria-label="` + esc(t.Close) + `">✕</button></div>`)
+	} else {
+		question = attr(tp.host, "data-rastro-question")
+	}
 	b.WriteString(`<form part="form" novalidate lang="` + t.Lang + `">`)
-	question := str(tp.host.Call("getAttribute", "data-rastro-question"))
 	for i, a := range tp.asks {
 		tp.sel[i] = -1
 		is := strconv.Itoa(i)
@@ -152,6 +178,10 @@ func (w *widget) render(tp *touchpoint) {
 		b.WriteString(`<button type="submit" class="s">` + esc(t.Send) + `</button>`)
 	}
 	b.WriteString(`</form><p class="t" tabindex="-1" hidden>` + esc(t.Thanks) + `</p><div class="l" role="status" aria-live="polite"></div>`)
+	if tp.button != nil {
+		w.renderButton(tp, b.String())
+		return
+	}
 	tp.root.Set("innerHTML", b.String())
 	if !w.sheet.IsUndefined() {
 		tp.root.Set("adoptedStyleSheets", []any{w.sheet})
@@ -194,12 +224,15 @@ func (w *widget) onUI(_ js.Value, args []js.Value) any {
 	defer func() { _ = recover() }()
 	ev := args[0]
 	root := ev.Get("currentTarget")
-	id, err := strconv.Atoi(str(root.Get("host").Call("getAttribute", "data-rastro-id")))
+	id, err := strconv.Atoi(attr(root.Get("host"), "data-rastro-id"))
 	if err != nil || id < 0 || id >= len(w.tps) {
 		return nil
 	}
 	tp := w.tps[id]
 	target := ev.Get("target")
+	if tp.button != nil && w.onButton(tp, ev, target) {
+		return nil
+	}
 	switch ev.Get("type").String() {
 	case "submit":
 		ev.Call("preventDefault")
@@ -210,7 +243,7 @@ func (w *widget) onUI(_ js.Value, args []js.Value) any {
 			w.choose(tp, btn)
 		}
 	case "keydown":
-		if str(target.Call("getAttribute", "role")) != "radio" {
+		if attr(target, "role") != "radio" {
 			return nil
 		}
 		step := 0
@@ -258,7 +291,7 @@ func (w *widget) onUI(_ js.Value, args []js.Value) any {
 			next = 0
 		}
 		btn := btns.Index(next)
-		btn.Call("focus")
+		focus(btn)
 		w.choose(tp, btn)
 	}
 	return nil
@@ -271,23 +304,23 @@ func (w *widget) choose(tp *touchpoint, btn js.Value) {
 		return
 	}
 	group := btn.Get("parentElement")
-	ai, err := strconv.Atoi(str(group.Call("getAttribute", "data-a")))
+	ai, err := strconv.Atoi(attr(group, "data-a"))
 	if err != nil || ai >= len(tp.asks) {
 		return
 	}
-	v, _ := strconv.Atoi(str(btn.Call("getAttribute", "data-v")))
+	v, _ := strconv.Atoi(attr(btn, "data-v"))
 	tp.sel[ai] = v
 	star := tp.asks[ai].Name == "stars"
 	btns := group.Call("querySelectorAll", "[role=radio]")
 	for i, n := 0, btns.Length(); i < n; i++ {
 		b := btns.Index(i)
-		bv, _ := strconv.Atoi(str(b.Call("getAttribute", "data-v")))
+		bv, _ := strconv.Atoi(attr(b, "data-v"))
 		checked, tab := "false", "-1"
 		if bv == v {
 			checked, tab = "true", "0"
 		}
-		b.Call("setAttribute", "aria-checked", checked)
-		b.Call("setAttribute", "tabindex", tab)
+		setAttr(b, "aria-checked", checked)
+		setAttr(b, "tabindex", tab)
 		if star {
 			b.Get("classList").Call("toggle", "on", bv <= v)
 		}
@@ -310,7 +343,7 @@ func (w *widget) submit(tp *touchpoint) {
 	for _, s := range tp.sel {
 		any = any || s >= 0
 	}
-	live := tp.root.Call("querySelector", ".l")
+	live := qs(tp.root, ".l")
 	if !any {
 		live.Set("textContent", w.text.Choose)
 		return
@@ -324,11 +357,14 @@ func (w *widget) submit(tp *touchpoint) {
 	if text != "" {
 		w.capture("comment", tp.name, core.Str(text))
 	}
-	tp.root.Call("querySelector", "form").Set("hidden", true)
-	thanks := tp.root.Call("querySelector", ".t")
+	qs(tp.root, "form").Set("hidden", true)
+	thanks := qs(tp.root, ".t")
 	thanks.Set("hidden", false)
-	thanks.Call("focus")
+	focus(thanks)
 	live.Set("textContent", w.text.Thanks)
+	if tp.button != nil {
+		w.closeLater()
+	}
 }
 
 // capture queues an answer from the UI through the same path as the API.
@@ -367,3 +403,18 @@ func esc(s string) string {
 	}
 	return b.String()
 }
+
+// DOM helpers: one call site each, as every call into JavaScript costs
+// the module a few hundred bytes of code.
+//
+//go:noinline
+func qs(v js.Value, sel string) js.Value { return v.Call("querySelector", sel) }
+
+//go:noinline
+func attr(v js.Value, name string) string { return str(v.Call("getAttribute", name)) }
+
+//go:noinline
+func setAttr(v js.Value, name string, value any) { v.Call("setAttribute", name, value) }
+
+//go:noinline
+func focus(v js.Value) { v.Call("focus") }

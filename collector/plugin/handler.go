@@ -71,6 +71,8 @@ type Handler struct {
 	now    func() time.Time
 }
 
+var _ http.Handler = (*Handler)(nil)
+
 // NewHandler returns a Handler for cfg.
 func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.Host == nil || cfg.Keys == nil || cfg.Appender == nil {

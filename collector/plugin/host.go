@@ -95,7 +95,8 @@ func (h *Host) Plugins() []*Plugin {
 	return slices.Clone(h.all)
 }
 
-// Close stops every plugin and releases the compiled code. Calls after
+// Close waits for the calls in flight (each bounded by its plugin's
+// Timeout), stops every plugin and releases the compiled code. Calls after
 // Close fail with ErrClosed. It is idempotent.
 func (h *Host) Close(ctx context.Context) error {
 	if h == nil {

@@ -67,7 +67,7 @@ func testPlugin(t testing.TB, name string) string {
 			return
 		}
 		b.path = filepath.Join(testDir, name+".wasm")
-		cmd := exec.Command(goCmd, "build", "-buildmode=c-shared", "-trimpath", "-o", b.path, pkg)
+		cmd := exec.Command(goCmd, "build", "-buildmode=c-shared", "-o", b.path, pkg)
 		cmd.Dir = filepath.Join("..", "..")
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=")
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -62,7 +62,7 @@ type Plugin struct {
 	idle  chan *instance // instances ready for a call
 	slots chan struct{}  // one token per live instance, at most cfg.Instances
 
-	closeMu sync.RWMutex
+	closeMu sync.RWMutex // held for reading by each call, for writing by close
 	closed  bool
 	wants   map[wire.Kind]bool // enrichers: the kinds they patch; nil means all
 }
@@ -167,6 +167,13 @@ func (p *Plugin) invoke(ctx context.Context, input []byte) (*instance, []byte, e
 		return nil, nil, p.fail(ResultRefused, "input of "+strconv.Itoa(len(input))+" bytes, over the limit of "+
 			strconv.Itoa(p.host.opts.MaxRecordBytes))
 	}
+	// Close waits for the calls in flight: wazero must not close a module
+	// while it runs.
+	p.closeMu.RLock()
+	defer p.closeMu.RUnlock()
+	if p.closed {
+		return nil, nil, ErrClosed
+	}
 	in, err := p.get(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -175,14 +182,11 @@ func (p *Plugin) invoke(ctx context.Context, input []byte) (*instance, []byte, e
 		p.idle <- in
 		return nil, nil, p.fail(ResultCanceled, "call canceled: "+err.Error())
 	}
-	// The timeout is the instance's timer, not a context: a context with
-	// a deadline costs a timer and a goroutine per call in wazero, and the
-	// caller's cancellation matters little within a Timeout.
-	in.arm(p.cfg.Timeout)
-	out, err := in.call(context.Background(), input, p.host.opts.MaxOutputBytes)
-	if in.disarm() {
-		err = p.fail(ResultTimeout, "call timed out after "+p.cfg.Timeout.String())
-	}
+	// The runtime checks the context at every branch of the plugin and
+	// stops it when the deadline passes (WithCloseOnContextDone).
+	cctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	out, err := in.call(cctx, input, p.host.opts.MaxOutputBytes)
+	cancel()
 	if err != nil {
 		err = p.explain(ctx, in, err)
 		p.discard(in)
@@ -194,12 +198,6 @@ func (p *Plugin) invoke(ctx context.Context, input []byte) (*instance, []byte, e
 // get takes an idle instance, or starts one while fewer than
 // cfg.Instances run, or waits for one.
 func (p *Plugin) get(ctx context.Context) (*instance, error) {
-	p.closeMu.RLock()
-	closed := p.closed
-	p.closeMu.RUnlock()
-	if closed {
-		return nil, ErrClosed
-	}
 	select {
 	case in := <-p.idle:
 		return in, nil
@@ -222,7 +220,6 @@ func (p *Plugin) get(ctx context.Context) (*instance, error) {
 
 // discard closes an instance that failed: it is never used again.
 func (p *Plugin) discard(in *instance) {
-	in.timer.Stop()
 	in.stdout.flush()
 	in.stderr.flush()
 	_ = in.mod.Close(context.Background())
@@ -253,8 +250,6 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 		return nil, p.fail(ResultTrap, "starting an instance failed: "+msg+p.memoryHint(in))
 	}
 	in.mod = mod
-	in.timer = time.AfterFunc(time.Hour, in.expire)
-	in.timer.Stop()
 	in.mem = mod.ExportedMemory("memory")
 	in.alloc = mod.ExportedFunction(abi.ExportAlloc)
 	in.fn = mod.ExportedFunction(p.export)
@@ -300,9 +295,11 @@ func (p *Plugin) explain(ctx context.Context, in *instance, err error) *CallErro
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
 		switch code := exit.ExitCode(); {
+		case ctx.Err() != nil: // the caller's context, not the timeout
+			return p.fail(ResultCanceled, "call canceled: "+ctx.Err().Error())
 		case code == sys.ExitCodeDeadlineExceeded:
 			return p.fail(ResultTimeout, "call timed out after "+p.cfg.Timeout.String())
-		case code == sys.ExitCodeContextCanceled || ctx.Err() != nil:
+		case code == sys.ExitCodeContextCanceled:
 			return p.fail(ResultCanceled, "call canceled")
 		default:
 			msg := "exited with code " + strconv.FormatUint(uint64(code), 10)
@@ -362,43 +359,6 @@ type instance struct {
 	stack          [2]uint64
 	inPtr, inCap   uint32
 	stdout, stderr *stream
-
-	// The call's timeout: timer runs expire, which closes the module (the
-	// runtime then stops the call at its next branch) if the call is still
-	// running and over its deadline. mu orders expire against the end of
-	// the call, so a late timer never stops the next call.
-	timer    *time.Timer
-	mu       sync.Mutex
-	deadline time.Time // zero between calls
-	timedOut bool
-}
-
-// arm starts a call's timeout.
-func (in *instance) arm(d time.Duration) {
-	in.mu.Lock()
-	in.deadline, in.timedOut = time.Now().Add(d), false
-	in.mu.Unlock()
-	in.timer.Reset(d)
-}
-
-// disarm ends a call and reports whether it timed out.
-func (in *instance) disarm() bool {
-	in.timer.Stop()
-	in.mu.Lock()
-	in.deadline = time.Time{}
-	t := in.timedOut
-	in.mu.Unlock()
-	return t
-}
-
-func (in *instance) expire() {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.deadline.IsZero() || time.Now().Before(in.deadline) {
-		return // the call ended, or this is a late run of an earlier timer
-	}
-	in.timedOut = true
-	_ = in.mod.CloseWithExitCode(context.Background(), sys.ExitCodeDeadlineExceeded)
 }
 
 // minAlloc is the least input buffer asked of a plugin, so that most

@@ -41,7 +41,7 @@ type sinksConfig struct {
 	Batch          int      `yaml:"batch"`
 	Lease          duration `yaml:"lease"`
 	PublishTimeout duration `yaml:"publish_timeout"`
-	NATS       *struct {
+	NATS           *struct {
 		URLs          []string `yaml:"urls"`
 		Stream        string   `yaml:"stream"`
 		SubjectPrefix string   `yaml:"subject_prefix"`

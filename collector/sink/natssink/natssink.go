@@ -135,8 +135,9 @@ type Sink struct {
 	nc  *nats.Conn
 	js  jetstream.JetStream
 
-	mu    sync.Mutex
-	ready bool // the stream was found or created
+	mu         sync.Mutex
+	ready      bool      // the stream was found or created
+	lastForced time.Time // the last reconnection reconnectStalled forced
 
 	closeOnce sync.Once
 }
@@ -204,6 +205,41 @@ func (s *Sink) Publish(ctx context.Context, batch []store.Pending) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	err := s.publish(ctx, batch)
+	if err != nil && timedOut(ctx, err) {
+		s.reconnectStalled()
+	}
+	return err
+}
+
+// timedOut reports whether err is a wait that ran out: no answer from the
+// server, rather than a refusal.
+func timedOut(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrAsyncPublishTimeout)
+}
+
+// stalledAfter is the least time between two forced reconnections.
+const stalledAfter = 5 * time.Second
+
+// reconnectStalled drops a connection that stopped answering and dials
+// again. A link that silently stopped carrying packets (a dead peer, a
+// stalled proxy, a NAT that forgot the flow) keeps the connection
+// "connected" until the client's pings fail, two minutes by default;
+// every publish until then would time out.
+func (s *Sink) reconnectStalled() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if time.Since(s.lastForced) < stalledAfter || !s.nc.IsConnected() {
+		return
+	}
+	s.lastForced = time.Now()
+	if err := s.nc.ForceReconnect(); err == nil {
+		s.cfg.Logger.Warn("natssink: no acknowledgement in time: reconnecting", "sink", s.cfg.Name)
+	}
+}
+
+func (s *Sink) publish(ctx context.Context, batch []store.Pending) error {
 	if err := s.ensureStream(ctx); err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ type Server struct {
 }
 
 // New returns a Server over st, which it closes when Serve returns.
-func New(cfg Config, st store.Store) (*Server, error) {
+func New(cfg Config, st store.Store) (_ *Server, err error) {
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
 	}
@@ -132,6 +132,12 @@ func New(cfg Config, st store.Store) (*Server, error) {
 	if err := s.loadPlugins(cfg); err != nil {
 		return nil, err
 	}
+	// From here a failure must release the plugins' runtimes.
+	defer func() {
+		if err != nil {
+			_ = s.plugins.Close(context.Background())
+		}
+	}()
 	s.ingest, err = ingest.New(ingest.Config{
 		Keys: keys, Appender: s.appender(), Limits: cfg.Limits, MaxEventBytes: cfg.MaxEventBytes,
 		Budget: budget, Metrics: s.metrics, Logger: cfg.Logger,

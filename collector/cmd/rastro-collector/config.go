@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -40,7 +41,7 @@ import (
 //	  nats: {urls: [nats://127.0.0.1:4222], create_stream: true}
 //	plugins:                 # WebAssembly plugins; see go doc ./collector/plugin
 //	  - name: zendesk-csat   # answers POST /v1/sources/zendesk-csat
-//	    path: plugins/zendesk-csat.wasm
+//	    path: plugins/zendesk-csat.wasm   # relative to this file
 //	    kind: source         # source, or enrich (patches every trace before it is stored)
 //	    memory_mib: 16       # per instance; default 16
 //	    timeout: 100ms       # per record; default 100ms
@@ -121,6 +122,13 @@ func loadConfig(path string) (*fileConfig, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	// A plugin's path is relative to the config file, as a reader of the
+	// file expects, not to wherever the collector was started.
+	for i := range c.Plugins {
+		if p := c.Plugins[i].Path; p != "" && !filepath.IsAbs(p) {
+			c.Plugins[i].Path = filepath.Join(filepath.Dir(path), p)
+		}
 	}
 	return &c, nil
 }

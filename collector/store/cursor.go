@@ -28,10 +28,12 @@ func EncodeCursor(t, seq int64) string {
 // EncodeCursor, or ErrBadCursor.
 func DecodeCursor(s string) (t, seq int64, err error) {
 	var b [cursorLen]byte
-	if base64.RawURLEncoding.DecodedLen(len(s)) != cursorLen {
+	// The exact length, decoded whole: the decoder skips \r and \n,
+	// which would let shorter texts through, the rest of b left zero.
+	if len(s) != base64.RawURLEncoding.EncodedLen(cursorLen) {
 		return 0, 0, ErrBadCursor
 	}
-	if _, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(s)); err != nil || b[0] != cursorVersion {
+	if n, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(s)); err != nil || n != cursorLen || b[0] != cursorVersion {
 		return 0, 0, ErrBadCursor
 	}
 	t = int64(binary.BigEndian.Uint64(b[1:]))

@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -129,8 +130,48 @@ func (m mean) value() *float64 {
 type judgement struct {
 	agent, interaction, team string
 	period                   time.Time
-	at                       time.Time
 	score                    float64
+}
+
+// judgements is an append-only list kept in fixed-size chunks: a week of a
+// busy store holds tens of thousands, which a growing slice would copy
+// over and over.
+type judgements struct {
+	chunks [][]judgement
+}
+
+const judgementChunk = 4096
+
+func (js *judgements) add(j judgement) {
+	n := len(js.chunks)
+	if n == 0 || len(js.chunks[n-1]) == judgementChunk {
+		js.chunks = append(js.chunks, make([]judgement, 0, judgementChunk))
+		n++
+	}
+	js.chunks[n-1] = append(js.chunks[n-1], j)
+}
+
+// all yields the judgements in the order they were added.
+func (js *judgements) all() iter.Seq[*judgement] {
+	return func(yield func(*judgement) bool) {
+		for _, c := range js.chunks {
+			for i := range c {
+				if !yield(&c[i]) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// judgementScanner is implemented by stores that can stream the traces an
+// alignment reads, those of kind qa or with a score, without decoding whole
+// traces (collector/store/sqlite): in the order of Scan, with at least Time
+// and the Data fields Kind, AgentID, InteractionID, Value, Min, Max, Score
+// and Props set. The store may reuse the trace it passes, so fn keeps none
+// of it. ComputeAlignment uses it when the store has it.
+type judgementScanner interface {
+	ScanJudgements(ctx context.Context, f store.Filter, fn func(*trace.Trace) error) error
 }
 
 // ComputeAlignment scans the traces of q.Filter once and joins QA with
@@ -164,17 +205,21 @@ func ComputeAlignment(ctx context.Context, st store.Store, q AlignmentQuery) (*A
 	}
 	f := q.Filter
 	f.Kind, f.Limit, f.Cursor = "", 0, ""
-	var qas, customers []judgement
-	err := st.Scan(ctx, f, func(t *trace.Trace) error {
+	scan := st.Scan
+	if js, ok := st.(judgementScanner); ok {
+		scan = js.ScanJudgements
+	}
+	var qas, customers judgements
+	err := scan(ctx, f, func(t *trace.Trace) error {
 		d := &t.Data
 		j := judgement{agent: d.AgentID, interaction: d.InteractionID, team: d.Props["team"],
-			period: q.Period.Start(t.Time), at: t.Time}
+			period: q.Period.Start(t.Time)}
 		if s, ok := QAScore(d); ok {
 			j.score = s
-			qas = append(qas, j)
+			qas.add(j)
 		} else if d.Score != nil && d.Kind != wire.KindQA {
 			j.score = *d.Score
-			customers = append(customers, j)
+			customers.add(j)
 		}
 		return nil
 	})
@@ -209,7 +254,7 @@ func ComputeAlignment(ctx context.Context, st store.Store, q AlignmentQuery) (*A
 		}
 		return a
 	}
-	for _, j := range qas {
+	for j := range qas.all() {
 		a := agentOf(j.agent)
 		a.qa.add(j.score)
 		if a.team == "" {
@@ -236,7 +281,7 @@ func ComputeAlignment(ctx context.Context, st store.Store, q AlignmentQuery) (*A
 		}
 	}
 	periodCust := map[agentPeriod]*mean{}
-	for _, j := range customers {
+	for j := range customers.all() {
 		in := inters[j.interaction]
 		if j.interaction == "" {
 			in = nil

@@ -25,9 +25,11 @@ var benchEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 // benchStore opens a store of benchTraces realistic traces over 90 days:
 // 50 touchpoints, 5 channels, 200 agents, 100,000 users, every kind. It is
 // built once (a few minutes) and kept in the temporary folder for later
-// runs.
+// runs. Its name carries the version of the dataset (v2) and the schema
+// version of the store, so that a new layout gets a store built by it
+// rather than a migrated one.
 func benchStore(b *testing.B) store.Store {
-	path := filepath.Join(os.TempDir(), "rastro-insights-1m-v2.db")
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("rastro-insights-1m-v2-schema%d.db", sqlite.SchemaVersion))
 	st, err := sqlite.Open(path, sqlite.Options{Sync: sqlite.SyncNormal})
 	if err != nil {
 		b.Fatal(err)
@@ -81,6 +83,7 @@ func benchStore(b *testing.B) store.Store {
 
 // timed runs fn b.N times and reports the p50 and p99 of its durations.
 func timed(b *testing.B, fn func() error) {
+	b.ReportAllocs()
 	var ds []time.Duration
 	for b.Loop() {
 		t0 := time.Now()

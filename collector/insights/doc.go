@@ -2,9 +2,15 @@
 // per touchpoint, channel and journey, the alignment of internal QA with
 // what customers say, one customer's journey, and alerts.
 //
-// Every number is computed from a [store.Store] through Scan alone, so the
-// package works over any store, and the summary numbers come from
-// [store.Sums], the one definition shared with GET /v1/summary.
+// Every number can be computed from a [store.Store] through Scan alone, so
+// the package works over any store, and the summary numbers come from
+// [store.Sums], the one definition shared with GET /v1/summary. A store
+// that sums traces itself ([store.Aggregator]; the embedded store reads
+// its hourly and daily rollups) serves the trends, and one that streams
+// the judgements of a range without decoding whole traces (the embedded
+// store's ScanJudgements) serves the alignment; tests hold both paths to
+// the same numbers. Over a million stored traces every query of
+// BenchmarkInsights1M answers in under 200 ms (README, "Numbers").
 //
 // # Trends
 //

@@ -336,6 +336,35 @@ func TestTrendsScanAndAggregateAgree(t *testing.T) {
 	}
 }
 
+// TestAlignmentScanAndJudgementsAgree: the store's narrow scan of
+// judgements and Scan give the same alignment, to the last field.
+func TestAlignmentScanAndJudgementsAgree(t *testing.T) {
+	st := openStore(t, append(alignmentFixture(), trendFixture()...)...)
+	_, narrow := st.(judgementScanner)
+	require.True(t, narrow, "the embedded store scans judgements")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		q    AlignmentQuery
+	}{
+		{"defaults", AlignmentQuery{}},
+		{"hours", AlignmentQuery{Period: Hour}},
+		{"days", AlignmentQuery{Period: Day, QAThreshold: 0.5}},
+		{"from", AlignmentQuery{Filter: store.Filter{From: mon.Add(26 * time.Hour)}}},
+		{"agent", AlignmentQuery{Filter: store.Filter{AgentID: "ana"}}},
+	} {
+		q := tc.q
+		t.Run(tc.name, func(t *testing.T) {
+			viaStore, err := ComputeAlignment(ctx, st, q)
+			require.NoError(t, err)
+			viaScan, err := ComputeAlignment(ctx, scanOnly{st}, q)
+			require.NoError(t, err)
+			require.NotEmpty(t, viaScan.Agents)
+			require.Equal(t, viaScan, viaStore)
+		})
+	}
+}
+
 // rounded is v as generic JSON with every number rounded to 12 digits:
 // SQLite sums floats in another order than Go.
 func rounded(t *testing.T, v any) any {

@@ -9,15 +9,33 @@ import (
 	"time"
 
 	"github.com/mailru/easyjson"
+	"github.com/mailru/easyjson/jwriter"
 
 	"github.com/rastrohq/rastro/collector/store"
 	"github.com/rastrohq/rastro/collector/trace"
+	"github.com/rastrohq/rastro/sdk/wire"
 )
 
 // columns are the columns Append writes, in the order of a row's args.
-const columns = "id, t, kind, touchpoint, channel, journey, user_id, agent_id, score, value, sentiment, nps_class, body"
+const columns = "id, t, kind, touchpoint, channel, journey, user_id, agent_id, score, value, sentiment, nps_class, body, " +
+	"interaction_id, scale_min, scale_max, props"
 
-const nColumns = 13
+const nColumns = 17
+
+// The positions in a row's args of the columns the rollups read.
+const (
+	argT = 1 + iota
+	argKind
+	argTouchpoint
+	argChannel
+	argJourney
+	argUser
+	argAgent
+	argScore
+	argValue
+	argSentiment
+	argNPSClass
+)
 
 // maxChunkLog2 sets the largest multi-row INSERT: 1<<maxChunkLog2 rows.
 // The writer prepares one statement per power of two up to it and covers
@@ -86,7 +104,7 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 		req.ids[i] = t.ID
 		req.args = append(req.args, t.ID, store.UnixNanos(t.Time), string(d.Kind), d.Touchpoint,
 			string(d.Channel), d.Journey, d.UserID, d.AgentID, nullFloat(d.Score), nullFloat(d.Value),
-			d.Sentiment, d.NPSClass, body)
+			d.Sentiment, d.NPSClass, body, d.InteractionID, nullFloat(d.Min), nullFloat(d.Max), propsJSON(d.Props))
 	}
 
 	db.mu.RLock()
@@ -121,6 +139,50 @@ func nullFloat(p *float64) any {
 	return *p
 }
 
+// propsJSON encodes props as a JSON object for the props column; nil (NULL)
+// when there are none.
+func propsJSON(props map[string]string) any {
+	if len(props) == 0 {
+		return nil
+	}
+	var w jwriter.Writer
+	w.RawByte('{')
+	first := true
+	for k, v := range props {
+		if !first {
+			w.RawByte(',')
+		}
+		first = false
+		w.String(k)
+		w.RawByte(':')
+		w.String(v)
+	}
+	w.RawByte('}')
+	return string(w.Buffer.BuildBytes())
+}
+
+// rowData returns the time and the data the rollups read of a row's args.
+func rowData(args []any, d *trace.Data) (t int64) {
+	float := func(v any) *float64 {
+		if f, ok := v.(float64); ok {
+			return &f
+		}
+		return nil
+	}
+	*d = trace.Data{
+		Kind:       wire.Kind(args[argKind].(string)),
+		Touchpoint: args[argTouchpoint].(string),
+		Channel:    wire.Channel(args[argChannel].(string)),
+		Journey:    args[argJourney].(string),
+		AgentID:    args[argAgent].(string),
+		Score:      float(args[argScore]),
+		Value:      float(args[argValue]),
+		Sentiment:  args[argSentiment].(string),
+		NPSClass:   args[argNPSClass].(string),
+	}
+	return args[argT].(int64)
+}
+
 // rowRef points at one row of a request.
 type rowRef struct {
 	req *request
@@ -135,6 +197,11 @@ type writer struct {
 	db      *DB
 	inserts [maxChunkLog2 + 1]*sql.Stmt // inserts[k] inserts 1<<k rows
 	idRange *sql.Stmt                   // ids of a seq range
+	rollups rollupStmts
+
+	roll     *rollup // the rollups of the rows a commit inserts or deletes
+	sealed   int64   // rollup_days.sealed
+	lastSeal time.Time
 
 	lastOptimize time.Time
 
@@ -152,6 +219,7 @@ func newWriter(db *DB) (*writer, error) {
 		lastOptimize: time.Now(), // Open ran it
 		seen:         make(map[string]struct{}),
 		newIDs:       make(map[string]struct{}),
+		roll:         newRollup(),
 	}
 	for k := range w.inserts {
 		s, err := db.write.Prepare(insertSQL(1 << k))
@@ -167,6 +235,14 @@ func newWriter(db *DB) (*writer, error) {
 		return nil, fmt.Errorf("prepare select: %w", err)
 	}
 	w.idRange = s
+	if w.rollups, err = prepareRollup(context.Background(), db.write); err != nil {
+		w.close()
+		return nil, err
+	}
+	if w.sealed, err = readSealed(context.Background(), db.write); err != nil {
+		w.close()
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -193,11 +269,13 @@ func (w *writer) close() {
 	if w.idRange != nil {
 		_ = w.idRange.Close()
 	}
+	w.rollups.close()
 }
 
 func (w *writer) run() {
 	defer close(w.db.done)
 	defer w.close()
+	w.seal() // the days that ended while the file was closed
 	for {
 		select {
 		case req, ok := <-w.db.queue:
@@ -249,6 +327,7 @@ func (w *writer) commit() {
 	if w.db.testHookCommit != nil {
 		w.db.testHookCommit()
 	}
+	w.seal()
 	inserted, err := w.insert()
 	if err == nil {
 		w.db.count.Add(int64(inserted))
@@ -264,6 +343,31 @@ func (w *writer) commit() {
 	if err == nil && time.Since(w.lastOptimize) > optimizeEvery {
 		w.optimize()
 	}
+}
+
+// sealRetry is how long the writer waits before it tries again to seal
+// the days of the rollups after a failure.
+const sealRetry = time.Minute
+
+// seal writes the day rollups of the days the clock has left. Readers take
+// unsealed days from the hour rows, so a failure costs only speed; it is
+// tried again after sealRetry.
+func (w *writer) seal() {
+	today := floorDiv(store.UnixNanos(w.db.now()), levels[dayLevel].nanos)
+	if today <= w.sealed || time.Since(w.lastSeal) < sealRetry {
+		return
+	}
+	w.lastSeal = time.Now()
+	ctx := context.Background()
+	tx, err := w.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return
+	}
+	defer func() { _ = tx.Rollback() }()
+	if seal(ctx, tx, w.sealed, today) != nil || tx.Commit() != nil {
+		return
+	}
+	w.sealed, w.lastSeal = today, time.Time{}
 }
 
 // optimizeEvery is how often the writer runs PRAGMA optimize, which
@@ -317,6 +421,18 @@ func (w *writer) insert() (int, error) {
 		}
 		total += n
 		lo = hi
+	}
+	// The rollups of the rows inserted, not of the duplicates, in the
+	// same transaction.
+	var d trace.Data
+	for _, r := range w.rows {
+		if r.req.inserted[r.i] && !w.db.testNoRollups {
+			t := rowData(r.req.args[r.i*nColumns:(r.i+1)*nColumns], &d)
+			w.roll.add(t, &d, w.sealed)
+		}
+	}
+	if err := w.roll.apply(ctx, tx, w.rollups, false); err != nil {
+		return 0, fmt.Errorf("sqlite: append: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: append: commit: %w", err)
@@ -428,15 +544,47 @@ func retentionSQL(sinks []string) string {
 	return "DELETE FROM traces WHERE seq IN (SELECT seq FROM traces WHERE t < ?1" + retentionGuard(sinks) + " LIMIT ?2)"
 }
 
+// deleteChunk deletes one chunk of retention and subtracts the rows it
+// deleted from the rollups, in one transaction.
 func (w *writer) deleteChunk(before int64) (int64, error) {
-	res, err := w.db.write.Exec(w.db.deleteSQL, before, w.db.opts.DeleteChunkRows)
+	ctx := context.Background()
+	tx, err := w.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	n, err := w.deleteRows(ctx, tx, before)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
+	if err := w.roll.apply(ctx, tx, w.rollups, true); err != nil {
 		return 0, fmt.Errorf("sqlite: delete: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: delete: commit: %w", err)
 	}
 	w.db.count.Add(-n)
 	return n, nil
+}
+
+// deleteRows runs the retention statement and adds the rows it deleted to
+// w.roll.
+func (w *writer) deleteRows(ctx context.Context, tx *sql.Tx, before int64) (int64, error) {
+	w.roll.reset()
+	rows, err := tx.QueryContext(ctx, w.db.deleteSQL+" RETURNING "+rolledColumns, before, w.db.opts.DeleteChunkRows)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		var t int64
+		var d trace.Data
+		if err := scanRolled(rows, &t, &d); err != nil {
+			return 0, err
+		}
+		w.roll.add(t, &d, w.sealed)
+		n++
+	}
+	return n, rows.Err()
 }

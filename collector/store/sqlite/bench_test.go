@@ -3,7 +3,11 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,15 +139,18 @@ func reportRows(b *testing.B, rows int, cpu time.Duration) {
 // one caller appends batches of 100 traces, with the indexes not named
 // dropped after Open. The rows are those of BenchmarkAppend: 8
 // touchpoints, 1000 users, 5 agents on a quarter of the rows (agent_id
-// has no index).
+// has no index). keep=all,rollups=off is keep=all without the rollups,
+// to show what they cost.
 func BenchmarkIndexes(b *testing.B) {
-	for _, keep := range []string{"none", "touchpoint", "user", "all"} {
+	for _, keep := range []string{"none", "touchpoint", "user", "all", "all,rollups=off"} {
 		b.Run("keep="+keep, func(b *testing.B) {
 			db, err := Open(filepath.Join(b.TempDir(), "traces.db"), Options{Sync: SyncNormal})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer db.Close()
+			keep, off := strings.CutSuffix(keep, ",rollups=off")
+			db.testNoRollups = off
 			for _, ix := range []string{"touchpoint", "user"} {
 				if keep != "all" && keep != ix {
 					if _, err := db.write.Exec("DROP INDEX traces_" + ix); err != nil {
@@ -253,5 +260,81 @@ func BenchmarkQuery(b *testing.B) {
 			b.Fatal(err)
 		}
 		f.Cursor = p.Next // wraps to the first page after the last
+	}
+}
+
+// BenchmarkRollupCost measures what the rollups cost the writer. It
+// appends the same batches of 100 traces to two stores in turn, one
+// keeping rollups and one not, and reports the CPU time of each writer's
+// thread per row (Linux only), and the difference in percent: the two see
+// the same machine at the same moments, which a shared machine's noise
+// would otherwise swamp. few-keys are the rows of BenchmarkAppend (8
+// touchpoints, 5 agents); many-keys spread every batch over 50
+// touchpoints, 5 channels and 200 agents, as the insights benchmark does.
+func BenchmarkRollupCost(b *testing.B) {
+	for _, shape := range []struct {
+		name           string
+		spread, agents int
+	}{{"few-keys", 0, 0}, {"many-keys", 50, 200}} {
+		b.Run(shape.name, func(b *testing.B) {
+			var (
+				dbs [2]*DB
+				cpu [2]atomic.Int64
+			)
+			for i := range dbs {
+				db, err := Open(filepath.Join(b.TempDir(), fmt.Sprintf("traces%d.db", i)), Options{Sync: SyncNormal})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				db.testNoRollups = i == 1
+				var last time.Duration
+				db.testHookCommit = func() { // on the writer's goroutine, before each commit
+					if last == 0 {
+						runtime.LockOSThread() // for the life of the writer
+						last = threadCPUTime()
+						return
+					}
+					now := threadCPUTime()
+					cpu[i].Add(int64(now - last))
+					last = now
+				}
+				dbs[i] = db
+			}
+			traces := make([]trace.Trace, 100)
+			r := rand.New(rand.NewPCG(1, 2))
+			channels := []wire.Channel{wire.ChannelWeb, wire.ChannelApp, wire.ChannelChat, wire.ChannelVoice, wire.ChannelEmail}
+			for i := range traces {
+				traces[i] = benchTrace(i, time.Now())
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				now := time.Now()
+				for i := range traces {
+					traces[i].Time = now
+					if shape.spread > 0 {
+						d := &traces[i].Data
+						d.Touchpoint = fmt.Sprintf("tp-%02d", r.IntN(shape.spread))
+						d.Channel = channels[r.IntN(len(channels))]
+						d.AgentID = fmt.Sprintf("a-%d", r.IntN(shape.agents))
+					}
+				}
+				for _, db := range dbs {
+					for i := range traces {
+						traces[i].ID = wire.NewIDAt(now)
+					}
+					if _, err := db.Append(context.Background(), traces); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			rows := float64(b.N * len(traces))
+			on, off := float64(cpu[0].Load())/1e3/rows, float64(cpu[1].Load())/1e3/rows
+			if on > 0 && off > 0 {
+				b.ReportMetric(on, "writer-µs/row")
+				b.ReportMetric(off, "off-writer-µs/row")
+				b.ReportMetric(100*(on/off-1), "rollup-%")
+			}
+		})
 	}
 }

@@ -51,23 +51,125 @@
 //
 // Query returns pages ordered by trace time then arrival (seq), with an
 // opaque keyset cursor (a page costs the same however deep). Scan streams
-// the same order from one read transaction. Summary is one GROUP BY query
-// computing [store.Sums] per group. Reads use a pool of query_only
-// connections (Options.ReadConns) and never wait for the writer: WAL
+// the same order from one read transaction. Summary and Aggregate compute
+// [store.Sums] per group from the rollups (below) when the query allows,
+// else with one GROUP BY query over the traces. ScanJudgements streams the
+// few columns an alignment of QA with customers reads, without decoding
+// the JSON bodies. Reads use a pool of query_only connections
+// (Options.ReadConns) that map the file into memory (mmap_size 2 GB: a
+// page costs no read system call), and never wait for the writer: WAL
 // readers see the last commit.
+//
+// # Rollups
+//
+// Insights ask for sums per touchpoint, channel, journey or kind, per hour,
+// day or week, over months of traces. A GROUP BY over the rows reads every
+// trace of the range: over a million traces the 90-day daily trend per
+// touchpoint took 740 ms and the weekly one per channel 1.3 s, the summary
+// per touchpoint 380 ms. So the store keeps rollups: the table rollups
+// holds the store.Sums of each (dimension, key) per UTC hour, and per UTC
+// day for the days that are over:
+//
+//	width  bucket  dim         key       n     scored  score_sum  ...  positive
+//	3600   486432  touchpoint  checkout  412   301     212.75     ...  188
+//	86400  20268   touchpoint  checkout  9913  7250    5130.5     ...  4502
+//
+// The writer keeps the hours in the transaction that inserts the traces:
+// it sums the rows a group commit actually inserted (not the duplicates)
+// in Go with store.Sums.Add, the one definition of the numbers, then
+// upserts one row per distinct (hour, dimension, key), 32 rows per
+// statement. The primary key (width, bucket, dim, key) puts the rows of
+// the current hour side by side, so a commit dirties a page or two of the
+// table. Day rows exist for the days before rollup_days.sealed: the first
+// commit of a new day (or Open) sums the hour rows of the days the clock
+// left into day rows; a late trace of a sealed day updates its day rows
+// too. Retention subtracts: its DELETE ... RETURNING hands back the rows it
+// removed, which are summed and subtracted in the same transaction, and a
+// row whose count falls to zero is removed (a sum whose count falls to
+// zero is set to zero, so no rounding residue stays). Subtracting exactly
+// what was deleted keeps the rollups right when retention stops in the
+// middle of an hour or keeps traces a sink has not received.
+//
+// Agents are not rolled up: with 200 agents they made 389k of the 528k
+// hour rows of the insights benchmark (2.6 traces each) and most of the
+// rows a commit writes, so they cost more than they saved; per-agent sums
+// and the QA alignment read the traces. Neither is there one table keyed
+// by every dimension at once: over that benchmark (agents included) it
+// held 999,420 rows for its million traces, nearly one per trace, where
+// one table per dimension holds 108k touchpoint hours.
+//
+// Summary and Aggregate read the rollups when the buckets are whole hours
+// (hours, days, ISO weeks) and the filter names at most one rolled
+// dimension: the one grouped on (a touchpoint's trend), or any one for the
+// sums per day. Anything else (a user, an agent, a kind within a
+// touchpoint, minute buckets) reads the traces. A time range is cut in
+// pieces: the sealed whole days from the day rows when the buckets are
+// made of days, the whole hours around them from the hour rows, and the
+// partial hours at its ends from the traces themselves with the same
+// filter. The pieces are read in one read transaction and merged, so the
+// answer is exactly that of the traces (float sums to rounding); the
+// conformance suite checks it against Scan for bounds on and off the hour
+// and the day, and after retention.
+//
+// A file of schema version 1 gets the table on Open, and the rollups of
+// its traces in one pass over them: 5.9 s for a million traces.
+//
+// BenchmarkRollupCost measures what the rollups cost the writer: the same
+// batches of 100 traces go to a store with rollups and one without, in
+// turn, and each writer's thread CPU time is compared. On the 2-core
+// machine shared with other jobs, medians of 4 to 7 runs: 4% more CPU per
+// row with the rows of BenchmarkAppend (8 touchpoints, one channel; 36-56
+// µs a row), 6-7% when every batch spreads over 50 touchpoints and 5
+// channels (45-66 µs a row). With agents rolled up too it was 4% and
+// 12%; with day rows written by every commit as well, about 8% in
+// BenchmarkIndexes. The cost follows the distinct keys of a commit, not
+// its rows: the busier the collector, the larger its group commits and
+// the smaller the share. Against the build before schema version 2,
+// BenchmarkAppend (64 callers, synchronous=FULL, medians of 4 interleaved
+// runs) used 36.6 then 39.9 µs of CPU per row at batch 1, 29.2 then 29.7
+// at batch 10, 25.0 then 26.9 at batch 100 (21k, 36k and 46k rows/s
+// before, 20k, 35k and 41k after); profiles put about 1% on the rollups,
+// whose large commits there have few distinct keys, and the rest on
+// binding the four new columns of every row.
+//
+// With them, over the million traces of the insights benchmark (p50 / p99
+// on the shared machine): the 90-day daily trend per touchpoint 18 / 38
+// ms, the 7-day hourly trend 47 / 67 ms, the 90-day weekly trend per
+// channel 0.8 / 1.6 ms, the summary per touchpoint 2.8 / 5 ms.
+//
+// # Judgements
+//
+// The alignment of internal QA with customers joins every QA trace and
+// every scored trace of a range on their interaction. Scan decoded each
+// JSON body for it (470 ms for a week of the insights benchmark, 78k
+// traces, a quarter of it growing slices). ScanJudgements reads instead the
+// columns t, kind, agent_id, interaction_id, score, value, scale_min,
+// scale_max and props of the rows with a score or of kind qa, and hands
+// out one reused Trace: 120-140 ms p50, 170-210 ms p99 on the shared
+// machine; of that, about 55 ms is SQLite finding 78k rows through the
+// time index and the table (83 ms before the read connections mapped the
+// file), the rest moving 58k rows through database/sql. A partial
+// covering index on those columns took the SQLite part to 4 ms but cost
+// the writer 3% more CPU per row; it is not built.
 //
 // # Retention
 //
 // DeleteBefore deletes in transactions of Options.DeleteChunkRows rows,
 // queued to the writer between group commits, so retention never holds
-// Append up for long.
+// Append up for long. Each transaction subtracts the rows it deleted from
+// the rollups.
 //
 // # Schema and indexes
 //
-// One table, traces: seq INTEGER PRIMARY KEY (arrival order), id TEXT
+// The table traces: seq INTEGER PRIMARY KEY (arrival order), id TEXT
 // UNIQUE (the dedupe index), t (Unix nanoseconds, clamped to 1677-2262),
-// the columns queries filter and group on, and body, the easyjson JSON of
-// the trace that Query and Scan return. Indexes:
+// the columns queries filter and group on, body, the easyjson JSON of the
+// trace that Query and Scan return, and (since schema version 2)
+// interaction_id, scale_min, scale_max and props (JSON, NULL when empty),
+// which ScanJudgements reads instead of the body. They are NULL in rows
+// written before version 2, whose body ScanJudgements decodes. The table
+// rollups is described above; PRAGMA user_version holds [SchemaVersion].
+// Indexes:
 //
 //   - traces_t (t): time ranges, the (t, seq) order, retention.
 //   - traces_touchpoint (touchpoint, t, kind, score, value, sentiment,

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mailru/easyjson"
+	"github.com/mailru/easyjson/jlexer"
 
 	"github.com/rastrohq/rastro/collector/store"
 	"github.com/rastrohq/rastro/collector/trace"
@@ -205,8 +207,9 @@ func summarySQL(q *store.SummaryQuery) (string, []any, error) {
 	return b.String(), args, nil
 }
 
-// Summary aggregates the traces matching q.Filter per q.GroupBy in one
-// GROUP BY query; the groups are ordered by key.
+// Summary aggregates the traces matching q.Filter per q.GroupBy; the
+// groups are ordered by key. It reads the rollups when the filter allows
+// (see rollup.go), else it runs one GROUP BY query over the traces.
 func (db *DB) Summary(ctx context.Context, q store.SummaryQuery) ([]store.Group, error) {
 	if db.isClosed() {
 		return nil, store.ErrClosed
@@ -214,6 +217,25 @@ func (db *DB) Summary(ctx context.Context, q store.SummaryQuery) ([]store.Group,
 	query, args, err := summarySQL(&q)
 	if err != nil {
 		return nil, err
+	}
+	var width int64
+	if q.GroupBy == store.ByDay {
+		width = dayNanos
+	}
+	if rq, ok := newRolledQuery(q.GroupBy, &q.Filter, width, 0); ok {
+		rows, err := rq.run(ctx, db, "summary")
+		if err != nil {
+			return nil, err
+		}
+		groups := make([]store.Group, len(rows))
+		for i, r := range rows {
+			k := r.key
+			if q.GroupBy == store.ByDay {
+				k = time.Unix(r.bucket*(dayNanos/int64(time.Second)), 0).UTC().Format(time.DateOnly)
+			}
+			groups[i] = r.sums.Group(k)
+		}
+		return groups, nil
 	}
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -248,9 +270,11 @@ func (db *DB) Summary(ctx context.Context, q store.SummaryQuery) ([]store.Group,
 
 var _ store.Aggregator = (*DB)(nil)
 
-// Aggregate sums the traces matching q.Filter per key and time bucket in
-// one GROUP BY query. Grouped by touchpoint over a time range it reads
-// only the covering index traces_touchpoint.
+// Aggregate sums the traces matching q.Filter per key and time bucket,
+// ordered by key and bucket. It reads the rollups when the buckets are
+// whole hours and the filter allows (see rollup.go), else it runs one
+// GROUP BY query over the traces; grouped by touchpoint over a time range
+// that reads only the covering index traces_touchpoint.
 func (db *DB) Aggregate(ctx context.Context, q store.AggregateQuery) ([]store.Aggregate, error) {
 	if db.isClosed() {
 		return nil, store.ErrClosed
@@ -263,10 +287,19 @@ func (db *DB) Aggregate(ctx context.Context, q store.AggregateQuery) ([]store.Ag
 		return nil, fmt.Errorf("sqlite: aggregate: width %v is not a whole number of seconds", q.Width)
 	}
 	w, off := int64(q.Width), int64(q.Offset)
-	// floor((t-off)/w); SQLite's / truncates toward zero.
-	bucket := fmt.Sprintf("((t - %[2]d) / %[1]d - ((t - %[2]d) %% %[1]d < 0))", w, off)
+	if rq, ok := newRolledQuery(q.GroupBy, &q.Filter, w, off); ok {
+		rows, err := rq.run(ctx, db, "aggregate")
+		if err != nil {
+			return nil, err
+		}
+		out := make([]store.Aggregate, len(rows))
+		for i, r := range rows {
+			out[i] = store.Aggregate{Key: r.key, Start: time.Unix(0, r.bucket*w+off).UTC(), Sums: r.sums}
+		}
+		return out, nil
+	}
 	var b strings.Builder
-	b.WriteString("SELECT " + key + " AS k, " + bucket + " AS b, " + sumsSQL + " FROM traces")
+	b.WriteString("SELECT " + key + " AS k, " + bucketSQL("t", w, off) + " AS b, " + sumsSQL + " FROM traces")
 	args := where(&b, make([]any, 0, 8), &q.Filter)
 	b.WriteString(" GROUP BY k, b ORDER BY k, b")
 	rows, err := db.read.QueryContext(ctx, b.String(), args...)
@@ -292,4 +325,99 @@ func (db *DB) Aggregate(ctx context.Context, q store.AggregateQuery) ([]store.Ag
 		return nil, db.readErr("aggregate", err)
 	}
 	return out, nil
+}
+
+// judgementsSQL returns the query of ScanJudgements. The body is read only
+// for rows written before schema version 2 (interaction_id is NULL) and for
+// times clamped to the ends of int64, whose true time only the body holds.
+func judgementsSQL(f *store.Filter) (string, []any) {
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf(`SELECT t, kind, agent_id, interaction_id, score, value, scale_min, scale_max, props,
+	CASE WHEN interaction_id IS NULL OR t IN (%d, %d) THEN body END FROM traces`, int64(math.MinInt64), int64(math.MaxInt64)))
+	args := where(&b, make([]any, 0, 8), f)
+	b.WriteString(" AND (score IS NOT NULL OR kind = " + quote(string(wire.KindQA)) + ") ORDER BY t, seq")
+	return b.String(), args
+}
+
+// ScanJudgements calls fn, in the order of Scan, for each trace matching f
+// that carries a judgement: a score, or kind qa. Only what an alignment of
+// internal QA with customers reads is set: Time, and in Data Kind, AgentID,
+// InteractionID, Value, Min, Max, Score and Props. It reads columns rather
+// than decoding whole traces, which makes it several times cheaper than
+// Scan. Unlike Scan it reuses one Trace: fn must not keep it, nor any of
+// its pointers or its Props, after it returns.
+func (db *DB) ScanJudgements(ctx context.Context, f store.Filter, fn func(*trace.Trace) error) error {
+	if db.isClosed() {
+		return store.ErrClosed
+	}
+	query, args := judgementsSQL(&f)
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return db.readErr("scan judgements", err)
+	}
+	defer rows.Close()
+	var (
+		t                                int64
+		kind, agent                      string
+		interaction, props               sql.NullString
+		score, value, scaleMin, scaleMax sql.NullFloat64
+		body                             sql.RawBytes
+		tr                               trace.Trace
+		propsMap                         = map[string]string{}
+	)
+	for rows.Next() {
+		if err := rows.Scan(&t, &kind, &agent, &interaction, &score, &value, &scaleMin, &scaleMax, &props, &body); err != nil {
+			return db.readErr("scan judgements", err)
+		}
+		tr = trace.Trace{}
+		if body != nil {
+			if err := easyjson.Unmarshal(body, &tr); err != nil {
+				return fmt.Errorf("sqlite: scan judgements: decode trace at %d: %w", t, err)
+			}
+		} else {
+			d := &tr.Data
+			tr.Time = time.Unix(0, t).UTC()
+			d.Kind, d.AgentID, d.InteractionID = wire.Kind(kind), agent, interaction.String
+			d.Score, d.Value, d.Min, d.Max = floatPtr(&score), floatPtr(&value), floatPtr(&scaleMin), floatPtr(&scaleMax)
+			if props.Valid {
+				clear(propsMap)
+				if err := decodeProps(props.String, propsMap); err != nil {
+					return fmt.Errorf("sqlite: scan judgements: props of the trace at %d: %w", t, err)
+				}
+				d.Props = propsMap
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(&tr); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return db.readErr("scan judgements", err)
+	}
+	return nil
+}
+
+func floatPtr(v *sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Float64
+}
+
+// decodeProps decodes the props column, which propsJSON wrote, into m.
+func decodeProps(s string, m map[string]string) error {
+	l := jlexer.Lexer{Data: []byte(s)}
+	l.Delim('{')
+	for !l.IsDelim('}') {
+		k := l.String()
+		l.WantColon()
+		m[k] = l.String()
+		l.WantComma()
+	}
+	l.Delim('}')
+	l.Consumed()
+	return l.Error()
 }

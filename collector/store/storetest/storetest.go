@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,7 +46,9 @@ func Run(t *testing.T, open func(t *testing.T, dir string) store.Store) {
 		{"Summary/Empty", s.summaryEmpty},
 		{"Summary/BadGroupBy", s.summaryBadGroupBy},
 		{"Aggregate", s.aggregate},
+		{"Aggregate/Bounds", s.aggregateBounds},
 		{"DeleteBefore", s.deleteBefore},
+		{"DeleteBefore/Aggregates", s.deleteBeforeAggregates},
 		{"Close", s.close},
 	} {
 		t.Run(tc.name, tc.fn)
@@ -750,4 +753,209 @@ func (s suite) aggregate(t *testing.T) {
 	}
 	_, err := agg.Aggregate(ctx, store.AggregateQuery{GroupBy: store.ByDay, Width: time.Hour})
 	require.Error(t, err, "day is a width, not a dimension")
+}
+
+// boundFilters are time ranges with bounds on and off the hour and the day
+// of the fixture, crossed with filters on one dimension or two: they take
+// every path a store may have for sums (whole days, whole hours and the
+// partial hours at the edges of a range, or the rows themselves).
+func boundFilters() []store.Filter {
+	day2 := day1.AddDate(0, 0, 1)
+	ranges := []struct{ from, to time.Time }{
+		{},
+		{at(day0, 10, 1), at(day1, 11, 2)}, // partial hours at both ends
+		{day0.AddDate(0, 0, -2), day2.AddDate(0, 0, 2)}, // whole days
+		{at(day0, 10, 1), at(day2, 11, 2)},              // an edge, hours, days, hours, an edge
+		{at(day0, 11, 1), time.Time{}},                  // an edge, hours, days to the end
+		{time.Time{}, at(day1, 10, 1)},                  // days from the start, hours, an edge
+		{day0, time.Time{}},
+		{time.Time{}, day1.Add(11*time.Hour + 90*time.Second)},
+		{at(day0, 10, 0), at(day0, 11, 0)},  // one whole hour
+		{at(day0, 10, 1), at(day0, 10, 59)}, // less than an hour
+		{at(day1, 11, 1), at(day1, 11, 1)},  // empty
+	}
+	dims := []store.Filter{{}, {Touchpoint: "support"}, {Channel: wire.ChannelChat}, {Kind: wire.KindNPS},
+		{Journey: "help"}, {AgentID: "ana"}, {Touchpoint: "support", Kind: wire.KindCES}, {UserID: "u1"}}
+	var out []store.Filter
+	for _, r := range ranges {
+		for _, d := range dims {
+			d.From, d.To = r.from, r.to
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func filterName(f store.Filter) string {
+	var parts []string
+	for _, p := range []struct{ name, v string }{
+		{"from", fmtTime(f.From)}, {"to", fmtTime(f.To)}, {"touchpoint", f.Touchpoint}, {"channel", string(f.Channel)},
+		{"kind", string(f.Kind)}, {"journey", f.Journey}, {"agent", f.AgentID}, {"user", f.UserID},
+	} {
+		if p.v != "" {
+			parts = append(parts, p.name+"="+p.v)
+		}
+	}
+	if len(parts) == 0 {
+		return "all"
+	}
+	return strings.Join(parts, ",")
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("01-02T15:04:05")
+}
+
+// dimOf returns the key of a trace in dimension by.
+func dimOf(by store.GroupBy, tr *trace.Trace) string {
+	switch by {
+	case store.ByTouchpoint:
+		return tr.Data.Touchpoint
+	case store.ByChannel:
+		return string(tr.Data.Channel)
+	case store.ByJourney:
+		return tr.Data.Journey
+	case store.ByAgent:
+		return tr.Data.AgentID
+	case store.ByKind:
+		return string(tr.Data.Kind)
+	}
+	return tr.Time.UTC().Format(time.DateOnly)
+}
+
+// requireSumsLikeScan checks Summary for every dimension, and Aggregate
+// when the store has it in hours, 6 hours, days and ISO weeks, against
+// the sums computed in Go from Scan, for every filter of boundFilters.
+func requireSumsLikeScan(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	agg, isAgg := st.(store.Aggregator)
+	week := store.AggregateQuery{Width: 7 * 24 * time.Hour, Offset: 4 * 24 * time.Hour}
+	for _, f := range boundFilters() {
+		t.Run(filterName(f), func(t *testing.T) {
+			var traces []*trace.Trace
+			require.NoError(t, st.Scan(ctx, f, func(tr *trace.Trace) error {
+				traces = append(traces, tr)
+				return nil
+			}))
+			for _, by := range []store.GroupBy{store.ByTouchpoint, store.ByChannel, store.ByJourney, store.ByAgent, store.ByKind, store.ByDay} {
+				sums := map[string]*store.Sums{}
+				for _, tr := range traces {
+					k := dimOf(by, tr)
+					if sums[k] == nil {
+						sums[k] = &store.Sums{}
+					}
+					sums[k].Add(&tr.Data)
+				}
+				var want []store.Group
+				for k, s := range sums {
+					want = append(want, s.Group(k))
+				}
+				sort.Slice(want, func(i, j int) bool { return want[i].Key < want[j].Key })
+				got, err := st.Summary(ctx, store.SummaryQuery{GroupBy: by, Filter: f})
+				require.NoError(t, err, "summary by %s", by)
+				requireGroups(t, want, got)
+				if !isAgg || by == store.ByDay {
+					continue
+				}
+				for _, q := range []store.AggregateQuery{{Width: time.Hour}, {Width: 6 * time.Hour}, {Width: 24 * time.Hour}, week} {
+					q.GroupBy, q.Filter = by, f
+					want := map[string]store.Sums{}
+					for _, tr := range traces {
+						k := dimOf(by, tr) + "|" + q.BucketStart(tr.Time).Format(time.RFC3339)
+						s := want[k]
+						s.Add(&tr.Data)
+						want[k] = s
+					}
+					rows, err := agg.Aggregate(ctx, q)
+					require.NoError(t, err)
+					requireAggregates(t, want, rows, fmt.Sprintf("by %s per %v", by, q.Width))
+				}
+			}
+		})
+	}
+}
+
+// requireAggregates compares Aggregate rows with sums keyed key|start:
+// counts exactly, float sums to 1e-9.
+func requireAggregates(t *testing.T, want map[string]store.Sums, rows []store.Aggregate, msg string) {
+	t.Helper()
+	got := map[string]store.Sums{}
+	for _, r := range rows {
+		require.Equal(t, time.UTC, r.Start.Location(), msg)
+		k := r.Key + "|" + r.Start.Format(time.RFC3339)
+		_, dup := got[k]
+		require.False(t, dup, "%s: %s twice", msg, k)
+		got[k] = r.Sums
+	}
+	require.Equal(t, len(want), len(got), msg)
+	for k, w := range want {
+		g, ok := got[k]
+		require.True(t, ok, "%s: missing %s", msg, k)
+		require.InDelta(t, w.ScoreSum, g.ScoreSum, 1e-9, "%s: %s", msg, k)
+		require.InDelta(t, w.CESSum, g.CESSum, 1e-9, "%s: %s", msg, k)
+		w.ScoreSum, g.ScoreSum, w.CESSum, g.CESSum = 0, 0, 0, 0
+		require.Equal(t, w, g, "%s: %s", msg, k)
+	}
+}
+
+// aggregateBounds checks Summary and Aggregate over ranges whose bounds
+// fall on and off the hour and the day, with filters.
+func (s suite) aggregateBounds(t *testing.T) {
+	st := s.withFixture(t)
+	ctx := context.Background()
+	// Duplicates of stored traces change nothing.
+	ins, err := st.Append(ctx, fixture()[:4])
+	require.NoError(t, err)
+	require.Equal(t, []bool{false, false, false, false}, ins)
+	// The fixture again a day later, and two days and a half hour later,
+	// so that every piece of the ranges above holds traces.
+	for _, shift := range []time.Duration{24 * time.Hour, 48*time.Hour + 30*time.Minute} {
+		var more []trace.Trace
+		for _, tr := range fixture() {
+			tr.ID = fmt.Sprintf("%s+%v", tr.ID, shift)
+			tr.Time = tr.Time.Add(shift)
+			more = append(more, tr)
+		}
+		_, err := st.Append(ctx, more)
+		require.NoError(t, err)
+	}
+	requireSumsLikeScan(t, st)
+}
+
+// deleteBeforeAggregates checks the sums after retention removed part of
+// an hour and part of a day, and after it removed everything.
+func (s suite) deleteBeforeAggregates(t *testing.T) {
+	st := s.withFixture(t)
+	ctx := context.Background()
+	// More traces in the hours retention cuts through.
+	var more []trace.Trace
+	for i, tr := range fixture() {
+		tr.ID = "more-" + tr.ID
+		tr.Time = tr.Time.Add(time.Duration(i) * 7 * time.Second)
+		more = append(more, tr)
+	}
+	_, err := st.Append(ctx, more)
+	require.NoError(t, err)
+	n, err := st.DeleteBefore(ctx, at(day1, 11, 1)) // in the middle of day1 11:00
+	require.NoError(t, err)
+	require.Positive(t, n)
+	t.Run("partial", func(t *testing.T) { requireSumsLikeScan(t, st) })
+
+	_, err = st.DeleteBefore(ctx, day1.AddDate(0, 0, 1))
+	require.NoError(t, err)
+	require.Empty(t, all(t, st, store.Filter{}))
+	for _, by := range []store.GroupBy{store.ByTouchpoint, store.ByDay, store.ByKind} {
+		got, err := st.Summary(ctx, store.SummaryQuery{GroupBy: by})
+		require.NoError(t, err)
+		require.Empty(t, got, "summary by %s of an empty store", by)
+	}
+	if agg, ok := st.(store.Aggregator); ok {
+		rows, err := agg.Aggregate(ctx, store.AggregateQuery{GroupBy: store.ByTouchpoint, Width: time.Hour})
+		require.NoError(t, err)
+		require.Empty(t, rows, "aggregate of an empty store")
+	}
 }

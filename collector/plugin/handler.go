@@ -183,6 +183,9 @@ func (h *Handler) feed(ctx context.Context, p *Plugin, key ingest.Key, records [
 			return throttled(http.StatusTooManyRequests, "write key over its rate limit", wait)
 		}
 		inserted, err := h.cfg.Appender.Append(ctx, traces)
+		if errors.Is(err, store.ErrBackpressure) {
+			return throttled(http.StatusServiceUnavailable, "a sink is behind, retry later", 5*time.Second)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				h.cfg.Logger.Error("plugin source: store failed", "plugin", p.Name(), "err", err, "events", len(traces))

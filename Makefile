@@ -22,7 +22,7 @@ widget:
 ## run: build everything and start the collector on its embedded store
 run: build
 	@echo "Rastro collector on http://$(ADDR)/  (write key: wk_demo; store: $(DATA)/)"
-	@echo "  send:    curl -H 'Authorization: Bearer wk_demo' -d '{\"events\":[{\"id\":\"demo-1\",\"kind\":\"star\",\"touchpoint\":\"checkout\",\"value\":4}]}' http://$(ADDR)/v1/batch"
+	@echo "  send:    curl -H 'Authorization: Bearer wk_demo' -d '{\"events\":[{\"id\":\"my-first-event\",\"kind\":\"star\",\"touchpoint\":\"checkout\",\"value\":4}]}' http://$(ADDR)/v1/batch"
 	@echo "  look:    http://$(ADDR)/ui (dashboard)   http://$(ADDR)/widget/ (browser bundle)"
 	@echo "  read:    http://$(ADDR)/v1/traces   http://$(ADDR)/v1/summary?group_by=touchpoint   http://$(ADDR)/v1/insights/trends"
 	@echo "  operate: http://$(ADDR)/healthz   http://$(ADDR)/metrics"

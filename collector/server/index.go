@@ -16,7 +16,7 @@ code{background:#f1f1f1;padding:.1em .3em;border-radius:3px}a{color:#0b57d0}</st
 <li><a href="/metrics">/metrics</a>, <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a></li>
 </ul>
 <p>Try it:</p>
-<pre><code>curl -H 'Authorization: Bearer %s' -d '{"events":[{"id":"demo-1","kind":"star","touchpoint":"checkout","value":4}]}' http://%s/v1/batch
+<pre><code>curl -H 'Authorization: Bearer %s' -d '{"events":[{"id":"my-first-event","kind":"star","touchpoint":"checkout","value":4}]}' http://%s/v1/batch
 curl http://%s/v1/summary</code></pre>
 </body></html>
 `

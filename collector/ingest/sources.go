@@ -1,7 +1,12 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -46,3 +51,53 @@ func WriteErr(w http.ResponseWriter, e *Error) { writeError(w, e) }
 // AllowsOrigin reports whether some key allows origin, for CORS preflights
 // that carry no key.
 func (ks *Keys) AllowsOrigin(origin string) bool { return ks.anyAllows(origin) }
+
+// ReadBody reads the body of a foreign source's request the way every
+// batch endpoint does: no encoding or gzip (415 otherwise), at most limit
+// bytes uncompressed (413), its memory charged to budget (503 with
+// Retry-After when the collector is full) until the caller calls release,
+// and an empty body refused with the message empty (400).
+func ReadBody(r *http.Request, limit int, budget *Budget, empty string) (body []byte, release func(), e *Error) {
+	gz := false
+	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gz = true
+	default:
+		return nil, nil, &Error{Status: http.StatusUnsupportedMediaType, Message: "unsupported Content-Encoding: send gzip or none"}
+	}
+	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge,
+		Message: "body over the limit of " + strconv.Itoa(limit) + " bytes (uncompressed): split the batch"}
+	if r.ContentLength > int64(limit) && !gz {
+		return nil, nil, tooLarge
+	}
+	charge := Charge(r.ContentLength, gz, limit)
+	if !budget.Acquire(charge) {
+		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Message: "collector overloaded", RetryAfter: time.Second}
+	}
+	release = func() { budget.Release(charge) }
+	src := io.LimitReader(r.Body, int64(limit)+1)
+	if gz {
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			release()
+			return nil, nil, &Error{Status: http.StatusBadRequest, Message: "body is not valid gzip"}
+		}
+		src = io.LimitReader(zr, int64(limit)+1)
+	}
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(src)
+	switch {
+	case err != nil:
+		e = &Error{Status: http.StatusBadRequest, Message: "reading body: " + err.Error()}
+	case n > int64(limit):
+		e = tooLarge
+	case n == 0:
+		e = &Error{Status: http.StatusBadRequest, Message: empty}
+	}
+	if e != nil {
+		release()
+		return nil, nil, e
+	}
+	return buf.Bytes(), release, nil
+}

@@ -2,18 +2,15 @@ package plugin
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rastrohq/rastro/collector/ingest"
@@ -134,27 +131,11 @@ func (h *Handler) serve(r *http.Request) (*Response, *ingest.Error) {
 	if !ok {
 		return nil, fail(http.StatusNotFound, "no source plugin named "+strconv.Quote(name))
 	}
-	gz := false
-	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		gz = true
-	default:
-		return nil, fail(http.StatusUnsupportedMediaType, "unsupported Content-Encoding: send gzip or none")
-	}
-	limit := h.limits.MaxBatchBytes
-	if r.ContentLength > int64(limit) && !gz {
-		return nil, tooLarge(limit)
-	}
-	charge := ingest.Charge(r.ContentLength, gz, limit)
-	if !h.budget.Acquire(charge) {
-		return nil, throttled(http.StatusServiceUnavailable, "collector overloaded", time.Second)
-	}
-	defer h.budget.Release(charge)
-	body, e := readBody(r.Body, gz, limit)
+	body, release, e := ingest.ReadBody(r, h.limits.MaxBatchBytes, h.budget, "empty body: send one record, or one record per line with Content-Type: application/x-ndjson")
 	if e != nil {
 		return nil, e
 	}
+	defer release()
 	records := []record{{data: body}}
 	if isNDJSON(r.Header.Get("Content-Type")) {
 		records = splitLines(body)
@@ -285,31 +266,4 @@ func splitLines(body []byte) []record {
 		}
 	}
 	return recs
-}
-
-func tooLarge(limit int) *ingest.Error {
-	return fail(http.StatusRequestEntityTooLarge, "body over the limit of "+strconv.Itoa(limit)+" bytes (uncompressed): split it")
-}
-
-func readBody(body io.Reader, gz bool, limit int) ([]byte, *ingest.Error) {
-	src := io.LimitReader(body, int64(limit)+1)
-	if gz {
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, fail(http.StatusBadRequest, "body is not valid gzip")
-		}
-		src = io.LimitReader(zr, int64(limit)+1)
-	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(src)
-	if err != nil {
-		return nil, fail(http.StatusBadRequest, "reading body: "+err.Error())
-	}
-	if n > int64(limit) {
-		return nil, tooLarge(limit)
-	}
-	if n == 0 {
-		return nil, fail(http.StatusBadRequest, "empty body: send one record, or one record per line with Content-Type: application/x-ndjson")
-	}
-	return buf.Bytes(), nil
 }

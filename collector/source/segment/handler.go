@@ -1,12 +1,9 @@
 package segment
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -149,27 +146,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, *ing
 			return nil, e
 		}
 	}
-	gz := false
-	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		gz = true
-	default:
-		return nil, fail(http.StatusUnsupportedMediaType, "unsupported Content-Encoding: send gzip or none")
-	}
-	limit := h.limits.MaxBatchBytes
-	if r.ContentLength > int64(limit) && !gz {
-		return nil, tooLarge(limit)
-	}
-	charge := ingest.Charge(r.ContentLength, gz, limit)
-	if !h.budget.Acquire(charge) {
-		return nil, throttled(http.StatusServiceUnavailable, "collector overloaded", time.Second)
-	}
-	defer h.budget.Release(charge)
-	body, e := readBody(r.Body, gz, limit)
+	body, release, e := ingest.ReadBody(r, h.limits.MaxBatchBytes, h.budget, "empty body: send a Segment batch")
 	if e != nil {
 		return nil, e
 	}
+	defer release()
 
 	var calls []json.RawMessage
 	var sentAt, bodyKey string
@@ -296,33 +277,6 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding")
 	hdr.Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func tooLarge(limit int) *ingest.Error {
-	return fail(http.StatusRequestEntityTooLarge, "body over the limit of "+strconv.Itoa(limit)+" bytes (uncompressed): split the batch")
-}
-
-func readBody(body io.Reader, gz bool, limit int) ([]byte, *ingest.Error) {
-	src := io.LimitReader(body, int64(limit)+1)
-	if gz {
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, fail(http.StatusBadRequest, "body is not valid gzip")
-		}
-		src = io.LimitReader(zr, int64(limit)+1)
-	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(src)
-	if err != nil {
-		return nil, fail(http.StatusBadRequest, "reading body: "+err.Error())
-	}
-	if n > int64(limit) {
-		return nil, tooLarge(limit)
-	}
-	if n == 0 {
-		return nil, fail(http.StatusBadRequest, "empty body: send a Segment batch")
-	}
-	return buf.Bytes(), nil
 }
 
 func parseTime(s string) time.Time {

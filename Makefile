@@ -78,6 +78,12 @@ test-faults:
 ## fuzz: every fuzz target of both modules (listed with go test -list) for
 ## FUZZTIME each, from its committed corpus (testdata/fuzz); a failing input
 ## is written there to commit. Seed corpora also run in make test.
+##
+## Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
+## exceeded" when a wall-clock -fuzztime ends while a worker is busy
+## (go.dev/issue/75804, fixed in Go 1.27): a run that fails that way without
+## writing a failing input is reported as that bug, not as a failing target.
+## A count budget (FUZZTIME=20000x) has no deadline and cannot hit it.
 FUZZTIME ?= 30s
 fuzz:
 	@failed=; for mod in . bench; do \
@@ -85,13 +91,20 @@ fuzz:
 		for pf in $$(echo "$$out" | awk '/^Fuzz/ { f[n++] = $$1; next } /^ok / { for (i = 0; i < n; i++) print $$2 "," f[i]; n = 0 }'); do \
 			pkg=$${pf%,*}; fn=$${pf#*,}; \
 			echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
-			(cd $$mod && $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg) || failed="$$failed $$pkg.$$fn"; \
+			log=$$(cd $$mod && $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -timeout 10m $$pkg 2>&1); rc=$$?; \
+			echo "$$log"; \
+			if [ $$rc -ne 0 ]; then \
+				if echo "$$log" | grep -q '^    context deadline exceeded$$' && ! echo "$$log" | grep -q 'Failing input written'; then \
+					echo "fuzz: $$pkg.$$fn: go.dev/issue/75804 (deadline race in Go's fuzz coordinator, no failing input): not a failure"; \
+				else failed="$$failed $$pkg.$$fn"; fi; \
+			fi; \
 		done; \
 	done; \
 	test -z "$$failed" || { echo "fuzz: failing targets:$$failed (inputs under their testdata/fuzz/)"; exit 1; }
 
-## fuzz-ci: make fuzz with a fixed budget per target (FUZZ_CI_TIME, 5s), for CI
-FUZZ_CI_TIME ?= 5s
+## fuzz-ci: make fuzz with a fixed count per target (FUZZ_CI_TIME, 20000
+## inputs: about 1-15 s each here), for CI; a count has no deadline race
+FUZZ_CI_TIME ?= 20000x
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZ_CI_TIME)
 

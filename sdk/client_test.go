@@ -543,6 +543,9 @@ func TestCaptureSetsIDAndTime(t *testing.T) {
 	require.True(t, f.targets["b"]["my-id"])
 }
 
+// TestTimestampsComeFromTheClock checks that Capture stamps events with the
+// client's clock and that the ids made for them when they are batched are
+// UUIDv7s of that moment, increasing in capture order.
 func TestTimestampsComeFromTheClock(t *testing.T) {
 	f := newFakeCollector(t, nil)
 	c, err := New(testConfig(f.URL()))
@@ -552,15 +555,21 @@ func TestTimestampsComeFromTheClock(t *testing.T) {
 		require.NoError(t, c.Capture(Click("home", target(i))))
 		time.Sleep(100 * time.Microsecond)
 	}
-	after := time.Now()
+	captured := time.Now()
 	require.NoError(t, closeWithin(t, c, 5*time.Second))
+	closed := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	prev := ""
 	for i := range 50 {
+		require.WithinRange(t, f.last[target(i)].OccurredAt, before.Add(-5*time.Millisecond), captured)
+		require.Len(t, f.targets[target(i)], 1)
 		for id := range f.targets[target(i)] {
 			ts, ok := wire.IDTime(id)
-			require.True(t, ok)
-			require.WithinRange(t, ts, before.Add(-5*time.Millisecond).Truncate(time.Millisecond), after)
+			require.True(t, ok, "id %q is a UUIDv7", id)
+			require.WithinRange(t, ts, before.Truncate(time.Millisecond), closed)
+			require.Greater(t, id, prev, "ids increase in capture order")
+			prev = id
 		}
 	}
 }

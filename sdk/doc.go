@@ -32,8 +32,9 @@
 //		log.Printf("bad %s: %s", fe.Field, fe.Reason)
 //	}
 //
-// It then gives the event a UUIDv7 id and the current time, unless the event
-// has them, and queues it. Capture never blocks and never does I/O; it costs
+// It then gives the event the current time, unless the event has one, and
+// queues it; an event without an id gets a UUIDv7 when it is taken into a
+// batch, in capture order. Capture never blocks and never does I/O; it costs
 // about as much as a map lookup and allocates nothing.
 //
 // # Queue and delivery

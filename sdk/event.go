@@ -46,8 +46,9 @@ type Event struct {
 	// a pointer of their own. They are never written through.
 	w    wire.Event
 	size int32 // estimated JSON size, set by Capture
-	// uid is the id Capture made, formatted only when the event is encoded
-	// (hasUID); w.ID is then empty.
+	// uid is the id made for an event captured without one (when it is
+	// batched), formatted only when the event is encoded (hasUID); w.ID is
+	// then empty.
 	uid    wire.UUID
 	hasUID bool
 }
@@ -115,7 +116,7 @@ func QA(tp string, score float64) Event { return rated(wire.KindQA, tp, score) }
 // Kind returns the kind of e.
 func (e Event) Kind() wire.Kind { return e.w.Kind }
 
-// ID sets the event's idempotency key. By default Capture makes a UUIDv7;
+// ID sets the event's idempotency key. By default the client makes a UUIDv7;
 // set one only to make a retry of your own idempotent.
 func (e Event) ID(id string) Event { e.w.ID = id; return e }
 
@@ -192,8 +193,8 @@ func (e Event) URL(url string) Event {
 	return e
 }
 
-// Wire returns the wire form of e, as Capture would send it (with the id
-// Capture made, if any). The result owns fresh copies of the numbers.
+// Wire returns the wire form of e, as the client would send it (with the id
+// it made, if any). The result owns fresh copies of the numbers.
 func (e Event) Wire() wire.Event {
 	w := e.w
 	if e.hasUID {

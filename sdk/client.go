@@ -187,7 +187,7 @@ func (c *Client) capture(ctx context.Context, e *Event) error {
 }
 
 func (c *Client) validate(e *Event, now time.Time) error {
-	return e.w.Validate(c.cfg.Limits, now)
+	return e.w.Check(&c.cfg.Limits, now)
 }
 
 func (c *Client) enqueue(ctx context.Context, e *Event) error {

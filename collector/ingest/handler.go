@@ -312,7 +312,7 @@ func (h *Handler) judge(resp *wire.Response, wk *work, i int, ev *wire.Event, me
 		h.reject(resp, i, ev.ID, "", "event is "+strconv.Itoa(size)+" bytes, over the limit of "+strconv.Itoa(h.cfg.MaxEventBytes))
 		return
 	}
-	if err := ev.Validate(h.limits, now); err != nil {
+	if err := ev.Check(&h.limits, now); err != nil {
 		var fe *wire.FieldError
 		if errors.As(err, &fe) {
 			h.reject(resp, i, ev.ID, fe.Field, fe.Reason)

@@ -199,7 +199,7 @@ func (h *Handler) feed(ctx context.Context, p *Plugin, key ingest.Key, records [
 			if ev.ID == "" {
 				ev.ID = hashID(p.Name(), rec.data, j)
 			}
-			if err := ev.Validate(h.limits, now); err != nil {
+			if err := ev.Check(&h.limits, now); err != nil {
 				rej := wire.Rejection{Index: rec.index, ID: ev.ID, Error: err.Error()}
 				var fe *wire.FieldError
 				if errors.As(err, &fe) {

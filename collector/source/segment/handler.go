@@ -200,7 +200,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, *ing
 		}
 		feedback, err := Event(&m, &ev, h.limits)
 		if err == nil && feedback {
-			err = ev.Validate(h.limits, now)
+			err = ev.Check(&h.limits, now)
 		}
 		if err != nil {
 			rej := wire.Rejection{Index: i, ID: string(m.MessageID), Error: err.Error()}

@@ -66,6 +66,19 @@
 // same file again under the same source adds nothing: its rows come back
 // as duplicates. Two identical rows of one file are one trace.
 //
+// A row without an id column but with its own occurred_at gets that time
+// before the hash, in milliseconds since 1970 as 12 hex digits:
+// "imp-019b7e265500-61931e94…". The time is part of the row, so the id is
+// still a function of the file; but rows close in time now get ids close
+// in the store's id index, and an import in time order writes a few index
+// pages per commit where random ids rewrote most of the index every
+// commit. Rows with an id column (the record's identity whatever its time)
+// or without a time keep the id earlier builds gave them. The time is the
+// one the mapping reads: the same file imported again with another
+// time_layout or zone gets other ids. A file of timed rows imported by a
+// build before this one gets new ids too: importing it again adds its rows
+// a second time.
+//
 // # Errors
 //
 // A bad row (malformed CSV, wrong number of fields, a value that is not a
@@ -76,7 +89,22 @@
 //
 // # Speed
 //
-// Rows are decoded and mapped on one goroutine while the previous batch
-// is being stored (Config.BatchRows, 1000 by default; the command uses
-// 5000, as bigger commits are faster). BenchmarkImport reports rows/s.
+// Rows are decoded and mapped on one goroutine while earlier batches are
+// being stored (Config.BatchRows, 1000 by default; the command uses 5000,
+// as bigger commits are faster), with two Append calls in flight: the
+// store encodes one batch while its writer commits the other.
+//
+// BenchmarkImport imports a 20,000-row, 7-column CSV (rows in time order)
+// into the embedded SQLite store with synchronous=FULL, again and again
+// under a new source. On the shared 2-core machine (medians of 6
+// interleaved runs, ±5-25%): 42k rows/s with batches of 1000 and 54k with
+// 5000, using 27 and 23 µs of CPU per row (reader, importer, writer and
+// checkpointer together); decoding and mapping alone 470-510k rows/s. The
+// build before time-ordered ids, the in-memory statement journal of the
+// store, two calls in flight and the hash input built without copies
+// measured 24k and 33k rows/s, 47 and 36 µs a row, 325k decoding.
+//
+// 100,000 rows/s would need at most 20 µs of CPU per row spread evenly
+// over both cores; the store's writer alone spends about 10 µs on a row
+// of this file (see the store's doc, "Imports").
 package importer

@@ -118,9 +118,11 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Batches in the pipeline: two being filled or queued by the reader,
+	// inFlight being stored.
 	batches := make(chan []trace.Trace, 2)
-	free := make(chan []trace.Trace, 3)
-	for range 3 {
+	free := make(chan []trace.Trace, 2+inFlight)
+	for range cap(free) {
 		free <- make([]trace.Trace, 0, cfg.BatchRows)
 	}
 	var res Result
@@ -177,16 +179,28 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 		}
 		readErr <- nil
 	}()
+	// Up to inFlight Append calls run at once, so that the store's writer
+	// commits one batch while the next is being encoded (Append encodes in
+	// its caller's goroutine); their results are taken in order.
+	type appended struct {
+		batch    []trace.Trace
+		inserted []bool
+		err      error
+		done     chan struct{}
+	}
 	var stored Result
 	var storeErr error
-	for batch := range batches {
-		if storeErr == nil {
-			inserted, err := cfg.Appender.Append(ctx, batch)
-			if err != nil {
-				storeErr = fmt.Errorf("importer: store: %w", err)
-				cancel()
-			}
-			for _, ok := range inserted {
+	pending := make([]*appended, 0, inFlight)
+	finish := func() {
+		a := pending[0]
+		pending = pending[1:]
+		<-a.done
+		if a.err != nil && storeErr == nil {
+			storeErr = fmt.Errorf("importer: store: %w", a.err)
+			cancel()
+		}
+		if a.err == nil {
+			for _, ok := range a.inserted {
 				if ok {
 					stored.Imported++
 				} else {
@@ -194,11 +208,30 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 				}
 			}
 		}
-		clear(batch)
-		free <- batch[:0]
+		clear(a.batch)
+		free <- a.batch[:0]
 		if cfg.Progress != nil && storeErr == nil {
 			cfg.Progress(Result{Imported: stored.Imported, Duplicates: stored.Duplicates, Bytes: cr.n.Load()})
 		}
+	}
+	for batch := range batches {
+		if len(pending) == inFlight {
+			finish()
+		}
+		if storeErr != nil {
+			clear(batch)
+			free <- batch[:0]
+			continue
+		}
+		a := &appended{batch: batch, done: make(chan struct{})}
+		pending = append(pending, a)
+		go func() {
+			defer close(a.done)
+			a.inserted, a.err = cfg.Appender.Append(ctx, a.batch)
+		}()
+	}
+	for len(pending) > 0 {
+		finish()
 	}
 	err := <-readErr
 	res.Imported, res.Duplicates, res.Bytes = stored.Imported, stored.Duplicates, cr.n.Load()
@@ -207,6 +240,9 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 	}
 	return res, err
 }
+
+// inFlight is how many Append calls an import runs at once.
+const inFlight = 2
 
 // fullLimits fills the zero fields of l with wire's defaults.
 func fullLimits(l wire.Limits) wire.Limits {

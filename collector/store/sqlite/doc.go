@@ -218,6 +218,41 @@
 // or readers; durability does not depend on it (commits are durable in
 // the WAL).
 //
+// # Imports
+//
+// The importer (collector/source/importer) appends batches of 1,000 to
+// 5,000 traces, two calls at a time, so the writer commits one while the
+// next is being encoded. Three things set what a row costs it:
+//
+//   - The statement journal. A multi-row INSERT that may fail half-way
+//     saves every page it changes first, so that it can undo itself; past
+//     64 KiB SQLite spilled that journal to a temporary file, one write
+//     system call per page, nearly one per row of a bulk insert. The
+//     write connection keeps it in memory (temp_store = MEMORY).
+//     BenchmarkAppend at batch 100 (synchronous=FULL, 4 interleaved runs
+//     each) went from 39.9 to 31.5 µs of CPU per row and from 20k to 26k
+//     rows/s; batch 10, whose statements are small, 47 to 43 µs.
+//   - The id index. A random id lands on a random leaf of it, and a
+//     commit of thousands of rows rewrites most of its pages in the WAL.
+//     Imported ids start with the row's time (see the importer's doc), so
+//     the rows of a file in time order fill neighbouring leaves.
+//   - The page cache of the writer (64 MB) growing while the file does:
+//     each new page is fresh memory, a page fault. In BenchmarkImport,
+//     whose file grows from empty, that is about a tenth of the CPU
+//     (under balance_nonroot in a profile); it stops once the cache is
+//     full. A smaller cache measured a fifth less CPU there but would make
+//     a large store with random ids (the index on user_id, ids from other
+//     tools) read pages back; it was left as it is.
+//
+// What remains, per row, on the 2-core machine: the b-tree inserts into
+// the table and its four indexes (a quarter of the CPU), writing the WAL
+// frames at commit (two write calls per page, 14%), the checkpointer
+// copying them into the file (10%), encoding the JSON body (10%), the
+// binding through database/sql. A body of 40 bytes instead of 540 (a
+// throwaway test of a leaner row that would keep in the body only what no
+// column holds) saved about a tenth of the CPU; not worth rebuilding every
+// trace from its columns on reads.
+//
 // # Why this engine
 //
 // SQLite through cgo (mattn/go-sqlite3) is the most tested embedded

@@ -212,7 +212,14 @@ func register() {
 			// wal_autocheckpoint = 0: the checkpointer goroutine copies
 			// the log back on its own connection, so commits never wait
 			// for a checkpoint.
-			_, err := c.Exec("PRAGMA journal_size_limit = 67108864; PRAGMA analysis_limit = 1000; PRAGMA wal_autocheckpoint = 0", nil)
+			//
+			// temp_store = MEMORY keeps the statement journal of each
+			// multi-row INSERT in memory: SQLite saves there every page
+			// the statement changes (so a failing row can undo it) and
+			// spills it to a temporary file past 64 KiB, a write system
+			// call per page, almost one a row (see doc.go, "Imports").
+			// The writer's other temporary tables are small.
+			_, err := c.Exec("PRAGMA journal_size_limit = 67108864; PRAGMA analysis_limit = 1000; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY", nil)
 			return err
 		},
 	})

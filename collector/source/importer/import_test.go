@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/rastrohq/rastro/collector/internal/cputime"
 	"github.com/rastrohq/rastro/collector/store"
 	"github.com/rastrohq/rastro/collector/store/sqlite"
 	"github.com/rastrohq/rastro/collector/trace"
@@ -294,7 +295,7 @@ func BenchmarkImport(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			n := 0
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				// A new source each time, so every row is new.
 				_, err := Import(context.Background(), bytes.NewReader(data), Config{
@@ -305,7 +306,7 @@ func BenchmarkImport(b *testing.B) {
 				}
 				n++
 			}
-			reportRows(b, rows*n, cpuTime()-cpu0)
+			reportRows(b, rows*n, cputime.Process()-cpu0)
 		})
 	}
 	b.Run("decode-only", func(b *testing.B) {

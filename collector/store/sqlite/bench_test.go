@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastrohq/rastro/collector/internal/cputime"
 	"github.com/rastrohq/rastro/collector/store"
 	"github.com/rastrohq/rastro/collector/trace"
 	"github.com/rastrohq/rastro/sdk/wire"
@@ -98,7 +99,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.ReportAllocs()
 			b.SetParallelism(32) // 32 callers per CPU
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			b.RunParallel(func(pb *testing.PB) {
 				traces := make([]trace.Trace, batch)
 				for i := range traces {
@@ -121,7 +122,7 @@ func BenchmarkAppend(b *testing.B) {
 					}
 				}
 			})
-			reportRows(b, b.N*batch, cpuTime()-cpu0)
+			reportRows(b, b.N*batch, cputime.Process()-cpu0)
 		})
 	}
 }
@@ -163,7 +164,7 @@ func BenchmarkIndexes(b *testing.B) {
 				traces[i] = benchTrace(i, time.Now())
 			}
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				now := time.Now()
 				for i := range traces {
@@ -174,7 +175,7 @@ func BenchmarkIndexes(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportRows(b, b.N*len(traces), cpuTime()-cpu0)
+			reportRows(b, b.N*len(traces), cputime.Process()-cpu0)
 		})
 	}
 }

@@ -1,16 +1,15 @@
 //go:build unix
 
-package sqlite
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the CPU time (user and system) of the process so far.
-// On a shared machine it measures the cost of a row better than the wall
-// clock does.
-func cpuTime() time.Duration {
+// Process returns the CPU time (user and system) of the process so far,
+// or 0 if it cannot be read.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

@@ -61,6 +61,11 @@ func (k Kind) DefaultScale() (Scale, bool) {
 // event's scale_min/scale_max where the kind allows a choice.
 func (e *Event) Scale() Scale {
 	s, _ := e.Kind.DefaultScale()
+	return e.scaleFrom(s)
+}
+
+// scaleFrom returns the scale of e given its kind's default scale s.
+func (e *Event) scaleFrom(s Scale) Scale {
 	if s.Adjustable {
 		if e.ScaleMax != nil {
 			s.Max = *e.ScaleMax

@@ -107,6 +107,21 @@ func TestValidate(t *testing.T) {
 
 func nan() float64 { var z float64; return z / z }
 
+// TestValidateKnowsEveryKind: Check recognises kinds through their scale
+// (and click and comment by name), so it must accept exactly what
+// Kind.Valid accepts.
+func TestValidateKnowsEveryKind(t *testing.T) {
+	now := time.Now()
+	l := DefaultLimits()
+	for _, k := range append(Kinds(), "like", "Star", "stars", "comments", "q") {
+		e := Event{ID: "x", Kind: k, Touchpoint: "t"}
+		err := e.Check(&l, now)
+		var fe *FieldError
+		kindErr := errors.As(err, &fe) && fe.Field == "kind"
+		require.Equal(t, !k.Valid(), kindErr, "kind %q: %v", k, err)
+	}
+}
+
 func TestValidateDoesNotAllocate(t *testing.T) {
 	now := time.Now()
 	e := Event{ID: "x", Kind: KindStar, Touchpoint: "checkout", UserID: "u-42", Channel: ChannelWeb, Value: f64(4), OccurredAt: now}

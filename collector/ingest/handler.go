@@ -136,6 +136,18 @@ var (
 	errEmpty      = fail(http.StatusBadRequest, "empty body: send a JSON batch")
 )
 
+// bodyEncoding reports whether r's body is gzip-compressed, or the 415 for
+// an encoding other than gzip or none.
+func bodyEncoding(r *http.Request) (gz bool, e *Error) {
+	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
+	case "", "identity":
+		return false, nil
+	case "gzip", "x-gzip":
+		return true, nil
+	}
+	return false, errEncoding
+}
+
 func tooLarge(limit int) *Error {
 	return fail(http.StatusRequestEntityTooLarge, "body over the limit of "+strconv.Itoa(limit)+" bytes (uncompressed): split the batch")
 }
@@ -204,13 +216,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time) (
 	if wait, ok := k.admit(now); !ok {
 		return nil, throttled(http.StatusTooManyRequests, "write key over its rate limit", wait)
 	}
-	gz := false
-	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		gz = true
-	default:
-		return nil, errEncoding
+	gz, e := bodyEncoding(r)
+	if e != nil {
+		return nil, e
 	}
 
 	// Bound the memory of all batches in flight. A body of unknown length

@@ -5,8 +5,6 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -58,22 +56,16 @@ func (ks *Keys) AllowsOrigin(origin string) bool { return ks.anyAllows(origin) }
 // Retry-After when the collector is full) until the caller calls release,
 // and an empty body refused with the message empty (400).
 func ReadBody(r *http.Request, limit int, budget *Budget, empty string) (body []byte, release func(), e *Error) {
-	gz := false
-	switch strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		gz = true
-	default:
-		return nil, nil, &Error{Status: http.StatusUnsupportedMediaType, Message: "unsupported Content-Encoding: send gzip or none"}
+	gz, e := bodyEncoding(r)
+	if e != nil {
+		return nil, nil, e
 	}
-	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge,
-		Message: "body over the limit of " + strconv.Itoa(limit) + " bytes (uncompressed): split the batch"}
 	if r.ContentLength > int64(limit) && !gz {
-		return nil, nil, tooLarge
+		return nil, nil, tooLarge(limit)
 	}
 	charge := Charge(r.ContentLength, gz, limit)
 	if !budget.Acquire(charge) {
-		return nil, nil, &Error{Status: http.StatusServiceUnavailable, Message: "collector overloaded", RetryAfter: time.Second}
+		return nil, nil, throttled(http.StatusServiceUnavailable, "collector overloaded", time.Second)
 	}
 	release = func() { budget.Release(charge) }
 	src := io.LimitReader(r.Body, int64(limit)+1)
@@ -81,7 +73,7 @@ func ReadBody(r *http.Request, limit int, budget *Budget, empty string) (body []
 		zr, err := gzip.NewReader(src)
 		if err != nil {
 			release()
-			return nil, nil, &Error{Status: http.StatusBadRequest, Message: "body is not valid gzip"}
+			return nil, nil, errGzip
 		}
 		src = io.LimitReader(zr, int64(limit)+1)
 	}
@@ -91,7 +83,7 @@ func ReadBody(r *http.Request, limit int, budget *Budget, empty string) (body []
 	case err != nil:
 		e = &Error{Status: http.StatusBadRequest, Message: "reading body: " + err.Error()}
 	case n > int64(limit):
-		e = tooLarge
+		e = tooLarge(limit)
 	case n == 0:
 		e = &Error{Status: http.StatusBadRequest, Message: empty}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rastrohq/rastro/bench/ingest"
+	"github.com/rastrohq/rastro/bench/internal/tailbuf"
 )
 
 // WriteKey is the write key the scenarios' collectors accept.
@@ -76,7 +77,7 @@ type Collector struct {
 
 	Starts, Kills int
 
-	out  tailBuffer
+	out  tailbuf.Buffer
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -268,28 +269,4 @@ func scanExport(r io.Reader) (map[string]int, error) {
 			return nil, err
 		}
 	}
-}
-
-// tailBuffer keeps the last 256 KiB written to it.
-type tailBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-const tailMax = 256 << 10
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if over := len(t.b) - tailMax; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }

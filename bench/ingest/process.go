@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/rastrohq/rastro/bench/internal/tailbuf"
 )
 
 // RootModule is the module path of Rastro itself.
@@ -93,7 +95,7 @@ type Process struct {
 	URL  string // http://Addr
 
 	cmd  *exec.Cmd
-	out  *tailBuffer
+	out  *tailbuf.Buffer
 	done chan struct{} // closed when the process has exited
 	err  error         // of cmd.Wait, once done is closed
 	stop sync.Once
@@ -128,7 +130,7 @@ func start(ctx context.Context, bin string, args []string) (*Process, error) {
 	for i, a := range args {
 		argv[i] = strings.ReplaceAll(a, "{addr}", addr)
 	}
-	p := &Process{Addr: addr, URL: "http://" + addr, out: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
+	p := &Process{Addr: addr, URL: "http://" + addr, out: &tailbuf.Buffer{Max: 64 << 10}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, argv...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -270,27 +272,4 @@ func (p *Process) Kill() {
 		_ = p.cmd.Process.Kill()
 	})
 	<-p.done
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }

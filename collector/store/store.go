@@ -30,6 +30,22 @@ type Appender interface {
 	Append(ctx context.Context, traces []trace.Trace) (inserted []bool, err error)
 }
 
+// A BulkAppender is an Appender that can also store without waiting for
+// the disk, for bulk loads (imports) that confirm many batches at once:
+// an fsync per batch costs them more than the batch itself.
+type BulkAppender interface {
+	Appender
+	// AppendNoSync stores traces and reports what Append reports, but may
+	// return before the new traces are durable: they are stored (a later
+	// call finds them as duplicates, queries read them) and become durable
+	// when a later Sync returns. An OS crash or a power loss before then
+	// may lose them.
+	AppendNoSync(ctx context.Context, traces []trace.Trace) (inserted []bool, err error)
+	// Sync returns once the traces of every AppendNoSync call that
+	// returned before it are durable.
+	Sync(ctx context.Context) error
+}
+
 // AppenderFunc adapts a function to an Appender.
 type AppenderFunc func(ctx context.Context, traces []trace.Trace) ([]bool, error)
 

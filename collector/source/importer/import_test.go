@@ -362,3 +362,91 @@ func FuzzImport(f *testing.F) {
 		require.Equal(t, res.Rejected, again.Rejected)
 	})
 }
+
+// bulkMem is a store.BulkAppender in memory that tells the traces synced
+// from those only committed, and fails the batch whose first trace has
+// the text failOn, and Syncs after failSync successful ones.
+type bulkMem struct {
+	memStore
+	synced   map[string]bool
+	calls    []string
+	failOn   string
+	failSync int
+}
+
+func (s *bulkMem) AppendNoSync(ctx context.Context, ts []trace.Trace) ([]bool, error) {
+	s.mu.Lock()
+	s.calls = append(s.calls, fmt.Sprintf("nosync %d", len(ts)))
+	s.mu.Unlock()
+	if ts[0].Data.Text == s.failOn {
+		return nil, errors.New("boom")
+	}
+	return s.memStore.Append(ctx, ts)
+}
+
+func (s *bulkMem) Sync(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, "sync")
+	if s.failSync == 0 {
+		return errors.New("sync failed")
+	}
+	s.failSync--
+	for id := range s.traces {
+		s.synced[id] = true
+	}
+	return nil
+}
+
+// TestImportBulk checks an import into a store.BulkAppender: batches go
+// through AppendNoSync, a Sync follows every SyncRows rows and the end,
+// and only synced rows count as imported, in Progress and in the Result,
+// even when the store fails.
+func TestImportBulk(t *testing.T) {
+	var in strings.Builder
+	in.WriteString("kind,touchpoint,text\n")
+	for i := range 10 {
+		fmt.Fprintf(&in, "comment,home,%d\n", i)
+	}
+	for _, tc := range []struct {
+		name     string
+		failOn   string
+		failSync int
+		imported int
+		progress []int
+		calls    []string // nil: not checked (calls in flight race)
+		err      string
+	}{
+		{name: "every 4 rows and the end", failSync: 99, imported: 10, progress: []int{4, 8, 10},
+			calls: []string{"nosync 2", "nosync 2", "sync", "nosync 2", "nosync 2", "sync", "nosync 2", "sync"}},
+		{name: "store fails", failOn: "6", failSync: 99, progress: []int{4}, err: "boom"},
+		{name: "sync fails", failSync: 1, imported: 4, progress: []int{4}, err: "sync failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &bulkMem{memStore: *newMem(), synced: map[string]bool{}, failOn: tc.failOn, failSync: tc.failSync}
+			var progress []int
+			res, err := Import(context.Background(), strings.NewReader(in.String()), Config{Source: "s", Appender: st,
+				BatchRows: 2, SyncRows: 4, now: func() time.Time { return fixedNow },
+				Progress: func(r Result) { progress = append(progress, r.Imported) }})
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+			} else {
+				require.NoError(t, err)
+			}
+			if tc.calls != nil {
+				require.Equal(t, tc.calls, st.calls)
+			}
+			if tc.failOn != "" {
+				// What was committed before the failure is synced at the
+				// end and counted; nothing more.
+				require.Equal(t, len(st.traces), res.Imported)
+				require.GreaterOrEqual(t, res.Imported, 4)
+				require.Equal(t, "sync", st.calls[len(st.calls)-1])
+			} else {
+				require.Equal(t, tc.imported, res.Imported)
+			}
+			require.Equal(t, tc.progress, progress[:min(len(progress), len(tc.progress))])
+			require.Len(t, st.synced, res.Imported, "every row counted is synced")
+		})
+	}
+}

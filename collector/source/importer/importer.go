@@ -40,9 +40,14 @@ type Config struct {
 	// Limits bound each trace as for POST /v1/batch; zero fields take
 	// wire's defaults.
 	Limits wire.Limits
-	// Progress, when set, is called after each batch is stored with the
-	// counts so far.
+	// Progress, when set, is called with the counts so far each time
+	// batches are stored durably: after each batch, or with a
+	// store.BulkAppender after each Sync (every SyncRows rows).
 	Progress func(Result)
+	// SyncRows is how many rows an import stores through a
+	// store.BulkAppender's AppendNoSync between two calls of its Sync
+	// (and at the end). Defaults to 50,000.
+	SyncRows int
 
 	now func() time.Time // tests
 }
@@ -51,7 +56,10 @@ type Config struct {
 type Result struct {
 	// Rows counts the data rows read (not the header, not blank lines).
 	Rows int `json:"rows"`
-	// Imported counts the traces stored for the first time.
+	// Imported counts the traces stored for the first time (and
+	// durably: when Import stops on an error, traces that a
+	// store.BulkAppender committed but could not sync are not counted; a
+	// new import finds them as duplicates).
 	Imported int `json:"imported"`
 	// Duplicates counts the rows whose trace id was already stored (an
 	// earlier import, or an identical row of the same file).
@@ -99,6 +107,9 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 	}
 	if cfg.MaxErrors <= 0 {
 		cfg.MaxErrors = 100
+	}
+	if cfg.SyncRows <= 0 {
+		cfg.SyncRows = 50_000
 	}
 	now := time.Now
 	if cfg.now != nil {
@@ -188,8 +199,34 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 		err      error
 		done     chan struct{}
 	}
-	var stored Result
+	// A store.BulkAppender stores the batches without an fsync each
+	// (AppendNoSync) and syncs every SyncRows rows and at the end: only
+	// then do the rows count as stored, in Progress and in the Result.
+	appendBatch := cfg.Appender.Append
+	bulk, _ := cfg.Appender.(store.BulkAppender)
+	if bulk != nil {
+		appendBatch = bulk.AppendNoSync
+	}
+	// committed counts the rows of the calls that returned, stored those
+	// of them that are durable.
+	type counts struct{ imported, duplicates int }
+	var committed, stored counts
 	var storeErr error
+	sync := func(ctx context.Context) {
+		if bulk != nil && committed != stored {
+			if err := bulk.Sync(ctx); err != nil {
+				if storeErr == nil {
+					storeErr = fmt.Errorf("importer: store: %w", err)
+					cancel()
+				}
+				return
+			}
+		}
+		stored = committed
+		if cfg.Progress != nil {
+			cfg.Progress(Result{Imported: stored.imported, Duplicates: stored.duplicates, Bytes: cr.n.Load()})
+		}
+	}
 	pending := make([]*appended, 0, inFlight)
 	finish := func() {
 		a := pending[0]
@@ -202,16 +239,16 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 		if a.err == nil {
 			for _, ok := range a.inserted {
 				if ok {
-					stored.Imported++
+					committed.imported++
 				} else {
-					stored.Duplicates++
+					committed.duplicates++
 				}
 			}
 		}
 		clear(a.batch)
 		free <- a.batch[:0]
-		if cfg.Progress != nil && storeErr == nil {
-			cfg.Progress(Result{Imported: stored.Imported, Duplicates: stored.Duplicates, Bytes: cr.n.Load()})
+		if storeErr == nil && (bulk == nil || committed.imported+committed.duplicates-stored.imported-stored.duplicates >= cfg.SyncRows) {
+			sync(ctx)
 		}
 	}
 	for batch := range batches {
@@ -227,14 +264,19 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 		pending = append(pending, a)
 		go func() {
 			defer close(a.done)
-			a.inserted, a.err = cfg.Appender.Append(ctx, a.batch)
+			a.inserted, a.err = appendBatch(ctx, a.batch)
 		}()
 	}
 	for len(pending) > 0 {
 		finish()
 	}
+	// What was committed becomes durable (and counted) even when the
+	// import stops early, on a bad input, a store error or a cancel.
+	if committed != stored {
+		sync(context.WithoutCancel(ctx))
+	}
 	err := <-readErr
-	res.Imported, res.Duplicates, res.Bytes = stored.Imported, stored.Duplicates, cr.n.Load()
+	res.Imported, res.Duplicates, res.Bytes = stored.imported, stored.duplicates, cr.n.Load()
 	if storeErr != nil {
 		return res, storeErr
 	}

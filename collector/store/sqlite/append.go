@@ -57,8 +57,11 @@ type request struct {
 	// inserted is written by the writer once it took the request and read
 	// by the caller after the result.
 	inserted []bool
-	state    atomic.Int32
-	res      chan result // buffered: the writer never blocks on a caller
+	// noSync (AppendNoSync) lets the commit skip the fsync; a commit
+	// with any other request in it waits for the disk.
+	noSync bool
+	state  atomic.Int32
+	res    chan result // buffered: the writer never blocks on a caller
 }
 
 type result struct {
@@ -72,6 +75,28 @@ type result struct {
 // returns ctx.Err() and writes nothing; once taken, it waits for the
 // commit.
 func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) {
+	return db.append(ctx, traces, false)
+}
+
+// AppendNoSync stores traces like Append, but with SyncFull it returns
+// once they are committed, before they are on disk: queries and later
+// calls see them (a retry is a duplicate), a crash of the process keeps
+// them, but an OS crash or a power loss may lose them until a later
+// Append or Sync returns, which makes durable everything committed
+// before it. Bulk loads use it to skip an fsync per batch (see doc.go,
+// "Imports").
+func (db *DB) AppendNoSync(ctx context.Context, traces []trace.Trace) ([]bool, error) {
+	return db.append(ctx, traces, true)
+}
+
+// Sync returns once every trace that an AppendNoSync call returned
+// before it is durable, as Append would have made it.
+func (db *DB) Sync(ctx context.Context) error {
+	_, err := db.enqueue(ctx, &request{ctx: ctx, res: make(chan result, 1)})
+	return err
+}
+
+func (db *DB) append(ctx context.Context, traces []trace.Trace, noSync bool) ([]bool, error) {
 	if db.isClosed() {
 		return nil, store.ErrClosed
 	}
@@ -86,6 +111,7 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 		ids:      make([]string, len(traces)),
 		args:     make([]any, 0, nColumns*len(traces)),
 		inserted: make([]bool, len(traces)),
+		noSync:   noSync,
 		res:      make(chan result, 1),
 	}
 	// Encoding happens here, in the callers' goroutines, so that the
@@ -117,7 +143,14 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 			string(d.Channel), d.Journey, d.UserID, d.AgentID, nullFloat(d.Score), nullFloat(d.Value),
 			d.Sentiment, d.NPSClass, body, d.InteractionID, nullFloat(d.Min), nullFloat(d.Max), propsJSON(d.Props))
 	}
+	return db.enqueue(ctx, req)
+}
 
+// enqueue hands req to the writer and waits for its result.
+func (db *DB) enqueue(ctx context.Context, req *request) ([]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	db.mu.RLock()
 	if db.closed {
 		db.mu.RUnlock()
@@ -215,6 +248,11 @@ type writer struct {
 	lastSeal time.Time
 
 	lastOptimize time.Time
+
+	// unsynced is set while commits made without an fsync (AppendNoSync)
+	// may not be on disk yet: the next durable commit must write (and so
+	// fsync) the log even when it inserts nothing.
+	unsynced bool
 
 	// Reused across commits.
 	batch  []*request
@@ -414,11 +452,44 @@ func (w *writer) insert() (int, error) {
 	defer clear(w.args) // drop references to the bodies
 
 	ctx := context.Background() // one caller's ctx must not abort the others' commit
+	// A batch of AppendNoSync calls alone commits with synchronous =
+	// NORMAL: no fsync. In WAL mode that is still consistent, and the log
+	// is one file written in commit order, so the fsync of a later durable
+	// commit makes these commits durable too. The connection goes back to
+	// its own level at once, for every other transaction.
+	noSync := w.db.opts.Sync == SyncFull && len(w.rows) > 0
+	for _, req := range w.batch {
+		noSync = noSync && req.noSync
+	}
+	if noSync {
+		if _, err := w.db.write.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+			return 0, fmt.Errorf("sqlite: append: %w", err)
+		}
+		defer func() { _, _ = w.db.write.ExecContext(ctx, "PRAGMA synchronous = FULL") }()
+	}
+	if len(w.rows) == 0 && !w.unsynced {
+		return 0, nil // only Sync calls, and nothing to sync
+	}
+	if w.db.testSyncs != nil {
+		level := "FULL"
+		if noSync || w.db.opts.Sync != SyncFull {
+			level = "NORMAL"
+		}
+		*w.db.testSyncs = append(*w.db.testSyncs, level)
+	}
 	tx, err := w.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: append: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	if w.unsynced && !noSync {
+		// SQLite fsyncs the log only at a commit that writes to it, and
+		// this one may insert nothing (a Sync, or only duplicates): an
+		// update of the one row of rollup_days to itself makes it write.
+		if _, err := tx.ExecContext(ctx, "UPDATE rollup_days SET sealed = sealed"); err != nil {
+			return 0, fmt.Errorf("sqlite: append: sync: %w", err)
+		}
+	}
 	total := 0
 	for lo := 0; lo < len(w.rows); {
 		k := maxChunkLog2
@@ -447,6 +518,9 @@ func (w *writer) insert() (int, error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: append: commit: %w", err)
+	}
+	if w.db.opts.Sync == SyncFull {
+		w.unsynced = noSync
 	}
 	return total, nil
 }

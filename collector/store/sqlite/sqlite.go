@@ -19,7 +19,10 @@ import (
 	"github.com/rastrohq/rastro/collector/store"
 )
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store        = (*DB)(nil)
+	_ store.BulkAppender = (*DB)(nil)
+)
 
 // SyncMode is the SQLite synchronous level of the write connection: when
 // a commit reaches the disk.
@@ -141,6 +144,10 @@ type DB struct {
 	// testNoRollups, when set before the first Append, makes the writer
 	// skip the rollups, to measure what they cost.
 	testNoRollups bool
+	// testSyncs, when set before the first Append, gets the synchronous
+	// level (FULL or NORMAL) of each transaction the writer commits for
+	// Append, AppendNoSync and Sync.
+	testSyncs *[]string
 
 	// now is the clock that tells the writer which days of the rollups to
 	// seal: timeNow when the DB was opened.

@@ -571,3 +571,84 @@ func crashChild(path, round string) {
 	fmt.Fprintln(os.Stderr, "not killed within a minute")
 	os.Exit(4)
 }
+
+// TestAppendNoSync checks what AppendNoSync and Sync store and when the
+// writer commits with or without an fsync: a batch of AppendNoSync calls
+// alone commits with synchronous NORMAL, and the next durable commit (an
+// Append, even of duplicates only, or a Sync) with FULL.
+func TestAppendNoSync(t *testing.T) {
+	at := time.Unix(1_700_000_000, 0)
+	type step struct {
+		call     string // append, nosync or sync
+		ids      []string
+		inserted []bool
+	}
+	for _, tc := range []struct {
+		name   string
+		opts   Options
+		steps  []step
+		levels []string // the synchronous level of each commit
+	}{
+		{"no sync then sync", Options{}, []step{
+			{"nosync", []string{"a", "b"}, []bool{true, true}},
+			{"nosync", []string{"b", "c", "c"}, []bool{false, true, false}},
+			{"sync", nil, nil},
+			{"sync", nil, nil}, // nothing left to sync: no commit
+		}, []string{"NORMAL", "NORMAL", "FULL"}},
+		{"append of duplicates syncs", Options{}, []step{
+			{"nosync", []string{"a"}, []bool{true}},
+			{"append", []string{"a"}, []bool{false}},
+			{"sync", nil, nil},
+		}, []string{"NORMAL", "FULL"}},
+		{"append after sync", Options{}, []step{
+			{"nosync", []string{"a"}, []bool{true}},
+			{"sync", nil, nil},
+			{"append", []string{"b"}, []bool{true}},
+		}, []string{"NORMAL", "FULL", "FULL"}},
+		{"sync on a new store", Options{}, []step{{"sync", nil, nil}}, nil},
+		{"store without fsync", Options{Sync: SyncNormal}, []step{
+			{"nosync", []string{"a"}, []bool{true}},
+			{"sync", nil, nil},
+			{"append", []string{"a", "b"}, []bool{false, true}},
+		}, []string{"NORMAL", "NORMAL"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openDB(t, "", tc.opts)
+			var levels []string
+			db.testSyncs = &levels
+			ctx := context.Background()
+			want := map[string]bool{}
+			for _, s := range tc.steps {
+				var batch []trace.Trace
+				for _, id := range s.ids {
+					batch = append(batch, click(id, at))
+					want[id] = true
+				}
+				var inserted []bool
+				var err error
+				switch s.call {
+				case "append":
+					inserted, err = db.Append(ctx, batch)
+				case "nosync":
+					inserted, err = db.AppendNoSync(ctx, batch)
+				case "sync":
+					err = db.Sync(ctx)
+				}
+				require.NoError(t, err)
+				require.Equal(t, s.inserted, inserted, s.call)
+			}
+			require.Equal(t, tc.levels, levels)
+			// The connection is back at its own level.
+			var sync int
+			require.NoError(t, db.write.QueryRow("PRAGMA synchronous").Scan(&sync))
+			require.Equal(t, map[SyncMode]int{SyncFull: 2, SyncNormal: 1}[tc.opts.Sync], sync)
+			st, err := db.Stats(ctx)
+			require.NoError(t, err)
+			require.Equal(t, int64(len(want)), st.Traces)
+			require.NoError(t, db.Close())
+			require.ErrorIs(t, db.Sync(ctx), store.ErrClosed)
+			_, err = db.AppendNoSync(ctx, []trace.Trace{click("z", at)})
+			require.ErrorIs(t, err, store.ErrClosed)
+		})
+	}
+}

@@ -130,6 +130,14 @@ type rollup struct {
 	keys []rollKey
 	args []any
 	free []store.Sums // reused Sums, handed out from the end
+	// last holds the row of each level and dimension that add counted a
+	// trace in last: the traces of a commit mostly share their hour and
+	// keys (an import's above all), and a comparison costs less than a
+	// lookup in sums, which hashes the key.
+	last [len(levels)][len(rollupDims)]struct {
+		key  rollKey
+		sums *store.Sums
+	}
 }
 
 func newRollup() *rollup { return &rollup{sums: make(map[rollKey]*store.Sums)} }
@@ -139,6 +147,10 @@ func (r *rollup) len() int { return len(r.sums) }
 func (r *rollup) reset() {
 	clear(r.sums)
 	r.free = r.free[:0]
+	r.last = [len(levels)][len(rollupDims)]struct {
+		key  rollKey
+		sums *store.Sums
+	}{}
 }
 
 // add counts the trace at t (Unix nanoseconds) with data d in every
@@ -153,12 +165,15 @@ func (r *rollup) add(t int64, d *trace.Data, sealed int64) {
 		}
 		for di, g := range rollupDims {
 			k := rollKey{uint8(di), uint8(li), b, dimValue(g, d)}
-			s := r.sums[k]
-			if s == nil {
-				s = r.alloc()
-				r.sums[k] = s
+			last := &r.last[li][di]
+			if last.sums == nil || last.key != k {
+				last.key, last.sums = k, r.sums[k]
+				if last.sums == nil {
+					last.sums = r.alloc()
+					r.sums[k] = last.sums
+				}
 			}
-			s.Merge(&one)
+			last.sums.Merge(&one)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -463,15 +464,20 @@ func TestScanJudgements(t *testing.T) {
 }
 
 func TestProps(t *testing.T) {
+	// One scratch buffer for all, as for the rows of an Append call: a
+	// longer text after a shorter one, and the other way round.
+	var scratch []byte
 	for _, props := range []map[string]string{
 		{"team": "north"},
 		{"": "", "a\"b": "c\\d", "ü": "\u2028\x01", "k": "}{,:"},
+		{"long": strings.Repeat("x", 5000)},
+		{"team": "south"},
 	} {
 		m := map[string]string{}
-		require.NoError(t, decodeProps(propsJSON(props).(string), m))
+		require.NoError(t, decodeProps(propsJSON(&scratch, props).(string), m))
 		require.Equal(t, props, m)
 	}
-	require.Nil(t, propsJSON(nil))
+	require.Nil(t, propsJSON(&scratch, nil))
 	require.Error(t, decodeProps(`{"a":1}`, map[string]string{}))
 }
 

@@ -213,14 +213,12 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 	var committed, stored counts
 	var storeErr error
 	sync := func(ctx context.Context) {
-		if bulk != nil && committed != stored {
-			if err := bulk.Sync(ctx); err != nil {
-				if storeErr == nil {
-					storeErr = fmt.Errorf("importer: store: %w", err)
-					cancel()
-				}
-				return
+		if err := bulk.Sync(ctx); err != nil {
+			if storeErr == nil {
+				storeErr = fmt.Errorf("importer: store: %w", err)
+				cancel()
 			}
+			return
 		}
 		stored = committed
 		if cfg.Progress != nil {
@@ -247,7 +245,13 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 		}
 		clear(a.batch)
 		free <- a.batch[:0]
-		if storeErr == nil && (bulk == nil || committed.imported+committed.duplicates-stored.imported-stored.duplicates >= cfg.SyncRows) {
+		switch {
+		case bulk == nil:
+			stored = committed // Append returned: durable
+			if storeErr == nil && cfg.Progress != nil {
+				cfg.Progress(Result{Imported: stored.imported, Duplicates: stored.duplicates, Bytes: cr.n.Load()})
+			}
+		case storeErr == nil && committed.imported+committed.duplicates-stored.imported-stored.duplicates >= cfg.SyncRows:
 			sync(ctx)
 		}
 	}

@@ -32,6 +32,17 @@
 // calls, restarts and within one call: a retried batch is stored once, and
 // its duplicates report false.
 //
+// Bulk loads use AppendNoSync and Sync instead ([store.BulkAppender]): a
+// group commit made only of AppendNoSync calls runs with synchronous =
+// NORMAL, so it returns once committed but before the fsync. WAL mode stays
+// consistent that way, and the log is one file written in commit order:
+// the fsync of the next durable commit (an Append, or Sync, which writes
+// the log even when nothing else is to be written) makes every earlier
+// commit durable too. Until then a crash of the process loses nothing, an
+// OS crash or a power loss may lose those commits, never corrupt the file.
+// The importer syncs every 50,000 rows and at the end, and reports rows
+// as imported only once synced.
+//
 // # Group commit
 //
 // An fsync costs about 120 µs on the machine of DESIGN.md; with one commit
@@ -222,7 +233,8 @@
 //
 // The importer (collector/source/importer) appends batches of 1,000 to
 // 5,000 traces, two calls at a time, so the writer commits one while the
-// next is being encoded. Three things set what a row costs it:
+// next is being encoded, with AppendNoSync (above) and a Sync every 50,000
+// rows and at the end. What sets what a row costs:
 //
 //   - The statement journal. A multi-row INSERT that may fail half-way
 //     saves every page it changes first, so that it can undo itself; past
@@ -236,22 +248,51 @@
 //     commit of thousands of rows rewrites most of its pages in the WAL.
 //     Imported ids start with the row's time (see the importer's doc), so
 //     the rows of a file in time order fill neighbouring leaves.
+//   - The fsync of each commit. With one per batch, the writer itself
+//     pushed the commit's log pages to the disk (the kernel's writeback,
+//     on its thread) and then waited for it: 3.0-5.4 µs of the writer's
+//     thread CPU per row went to a commit. Without it (AppendNoSync), 2.6-3.1
+//     µs; the writeback happens in the checkpointer, which fsyncs the log
+//     before copying it, on the other core.
+//   - Allocations. Append boxes each column's value in an interface for
+//     database/sql; it reuses the previous row's box while a column keeps
+//     its value (kind, touchpoint, channel, scale, sentiment of an import),
+//     and the writer's rollups allocate nothing per row and look a key up
+//     only when it changes (0.45 to 0.05-0.15 µs of the writer per row).
+//     BenchmarkImport allocates 24 times per row instead of 32.
 //   - The page cache of the writer (64 MB) growing while the file does:
 //     each new page is fresh memory, a page fault. In BenchmarkImport,
-//     whose file grows from empty, that is about a tenth of the CPU
-//     (under balance_nonroot in a profile); it stops once the cache is
-//     full. A smaller cache measured a fifth less CPU there but would make
-//     a large store with random ids (the index on user_id, ids from other
-//     tools) read pages back; it was left as it is.
+//     whose file grows from empty, that is about a twentieth of the CPU;
+//     it stops once the cache is full. A smaller cache would make a large
+//     store with random ids (the index on user_id, ids from other tools)
+//     read pages back; it was left as it is.
 //
-// What remains, per row, on the 2-core machine: the b-tree inserts into
-// the table and its four indexes (a quarter of the CPU), writing the WAL
-// frames at commit (two write calls per page, 14%), the checkpointer
-// copying them into the file (10%), encoding the JSON body (10%), the
-// binding through database/sql. A body of 40 bytes instead of 540 (a
-// throwaway test of a leaner row that would keep in the body only what no
-// column holds) saved about a tenth of the CPU; not worth rebuilding every
-// trace from its columns on reads.
+// Where the CPU of BenchmarkImport goes now (perf, batches of 5,000, SQLite
+// built with frame pointers): the writer goroutine 47% (SQLite's b-tree
+// inserts and records 18%, binding 17 parameters a row through cgo 9%,
+// writing the WAL frames at commit 15%), the checkpointer 14%, reading and
+// mapping the CSV 12%, encoding the traces in Append 11%, the garbage
+// collector 3-5%. The writer's thread measures 8.5-8.8 µs of CPU per row
+// (inserting 5.3-5.6, commit 2.9-3.1, rollups 0.1): on a core of its own
+// it would write about 115k rows/s; the whole import takes 14 µs per row,
+// so both cores busy with nothing else would carry about 140k rows/s.
+// The benchmark imports the same 20,000 rows again and again under new
+// sources: their times, and so their entries in the indexes on t, on
+// (touchpoint, t) and on id, fall between those of the earlier imports,
+// and each commit rewrites the index leaves of its time range, old
+// entries included. After ten imports the WAL had received 360 MB for a
+// 197 MB file.
+//
+// Measured and not kept: a RESTART checkpoint whenever the log passed 64
+// MB, so that the writer reuses the log's pages instead of growing the
+// file (same CPU per row, fewer rows/s: the writer waits for it); pages of
+// 8 or 16 KiB (same CPU per row); sorting each batch by time before the
+// insert (same); INSERT OR IGNORE, which needs no statement journal,
+// instead of ON CONFLICT(id) DO NOTHING (same); three Append calls in
+// flight instead of two (same). A body of 40 bytes instead of 540 (a
+// throwaway test of a leaner row that would keep in the body only what
+// no column holds) saved about a tenth of the CPU; not worth rebuilding
+// every trace from its columns on reads.
 //
 // # Why this engine
 //

@@ -87,6 +87,17 @@
 // kind and touchpoint can be found at all; if not, the import stops before
 // the first row.
 //
+// # Durability
+//
+// Import reports a row as imported only once it is durable. Into a
+// store.BulkAppender (the embedded SQLite store) batches go through
+// AppendNoSync, which commits without waiting for the disk, and Import
+// calls Sync every Config.SyncRows rows (50,000) and at the end, even when
+// it stops early on an error or a cancel: Progress and the Result count
+// the rows synced. Any other store.Appender (the HTTP import, whose
+// appender also feeds the sinks) is called with Append, durable at every
+// batch.
+//
 // # Speed
 //
 // Rows are decoded and mapped on one goroutine while earlier batches are
@@ -96,15 +107,22 @@
 //
 // BenchmarkImport imports a 20,000-row, 7-column CSV (rows in time order)
 // into the embedded SQLite store with synchronous=FULL, again and again
-// under a new source. On the shared 2-core machine (medians of 6
-// interleaved runs, ±5-25%): 42k rows/s with batches of 1000 and 54k with
-// 5000, using 27 and 23 µs of CPU per row (reader, importer, writer and
-// checkpointer together); decoding and mapping alone 470-510k rows/s. The
-// build before time-ordered ids, the in-memory statement journal of the
-// store, two calls in flight and the hash input built without copies
-// measured 24k and 33k rows/s, 47 and 36 µs a row, 325k decoding.
+// under a new source. On the shared 2-core machine, at a load of 5 to 6
+// from other jobs (8 interleaved runs each, benchstat): 82k rows/s with
+// batches of 1000 and 82k with 5000 (medians, ±60-80%; the best runs
+// 101k and 100k), using 14.7 and 15.2 µs of CPU per row (reader,
+// importer, writer and checkpointer together); decoding and mapping alone
+// about 480k rows/s. The build before AppendNoSync measured, in the same
+// runs, 75k and 69k (best 86k and 84k), 15.9 and 15.4 µs a row. Before
+// time-ordered ids, the in-memory statement journal of the store, two
+// calls in flight and the hash input built without copies: 24k and 33k
+// rows/s, 47 and 36 µs a row.
 //
-// 100,000 rows/s would need at most 20 µs of CPU per row spread evenly
-// over both cores; the store's writer alone spends about 10 µs on a row
-// of this file (see the store's doc, "Imports").
+// The store's writer is the one part that cannot be spread over both
+// cores, and it spends 8.5-8.8 µs of its thread's CPU on a row of this
+// file (see the store's doc, "Imports"): about 115k rows/s on a core of
+// its own, while the rest (reading, mapping, encoding, checkpoints, the
+// garbage collector, 5-6 µs a row) shares the other core. So the import
+// passes 100,000 rows/s only while the machine's other jobs leave it both
+// cores.
 package importer

@@ -55,7 +55,7 @@ func Event(e *wire.Event, b *Batch, t *trace.Trace) {
 		SpecVersion:     trace.SpecVersion,
 		ID:              e.ID,
 		Source:          SourcePrefix + b.Source,
-		Type:            trace.TypePrefix + string(e.Kind),
+		Type:            traceType(e.Kind),
 		Time:            at,
 		DataContentType: trace.ContentType,
 		DataSchema:      trace.DataSchema,
@@ -86,9 +86,30 @@ func Event(e *wire.Event, b *Batch, t *trace.Trace) {
 		return
 	}
 	s := e.Scale()
-	v, lo, hi := *e.Value, s.Min, s.Max
-	t.Data.Value, t.Data.Min, t.Data.Max = &v, &lo, &hi
-	Rate(&t.Data)
+	// One allocation for the rating and its score, not four.
+	r := &rating{value: *e.Value, min: s.Min, max: s.Max}
+	t.Data.Value, t.Data.Min, t.Data.Max = &r.value, &r.min, &r.max
+	rate(&t.Data, &r.score)
+}
+
+// rating holds the numbers a trace's Data points to.
+type rating struct{ value, min, max, score float64 }
+
+// types are the CloudEvents types of the kinds, made once: the
+// concatenation cost an allocation per trace.
+var types = func() map[wire.Kind]string {
+	m := make(map[wire.Kind]string)
+	for _, k := range wire.Kinds() {
+		m[k] = trace.TypePrefix + string(k)
+	}
+	return m
+}()
+
+func traceType(k wire.Kind) string {
+	if t, ok := types[k]; ok {
+		return t
+	}
+	return trace.TypePrefix + string(k)
 }
 
 // SourcePrefix starts the CloudEvents source of every trace.
@@ -98,6 +119,11 @@ const SourcePrefix = "rastro://"
 // rating (Value, Min, Max). Importers of foreign records call it after
 // filling those fields.
 func Rate(d *trace.Data) {
+	rate(d, nil)
+}
+
+// rate is Rate with room for the score, allocated when nil.
+func rate(d *trace.Data, score *float64) {
 	d.Score, d.Sentiment, d.NPSClass = nil, "", ""
 	if d.Value == nil || d.Min == nil || d.Max == nil || *d.Max <= *d.Min {
 		return
@@ -108,9 +134,12 @@ func Rate(d *trace.Data) {
 	if !Judging(d.Kind) {
 		return
 	}
-	score := Score(*d.Value, *d.Min, *d.Max)
-	d.Score = &score
-	d.Sentiment = Sentiment(score)
+	if score == nil {
+		score = new(float64)
+	}
+	*score = Score(*d.Value, *d.Min, *d.Max)
+	d.Score = score
+	d.Sentiment = Sentiment(*score)
 }
 
 // Judging reports whether traces of kind k carry a customer's judgement,

@@ -191,3 +191,29 @@ func FuzzEvent(f *testing.F) {
 		require.Equal(t, string(a), string(again), "encode -> decode -> encode is stable")
 	})
 }
+
+// TestEventTypeAndRating checks the CloudEvents type of every kind and that
+// a trace's rating numbers are its own, not shared with another trace's.
+func TestEventTypeAndRating(t *testing.T) {
+	b := &normalize.Batch{Source: "s", ReceivedAt: time.Unix(1_700_000_000, 0)}
+	for _, k := range wire.Kinds() {
+		t.Run(string(k), func(t *testing.T) {
+			v1, v2 := 2.0, 4.0
+			var t1, t2 trace.Trace
+			normalize.Event(&wire.Event{ID: "a", Kind: k, Touchpoint: "p", Value: &v1}, b, &t1)
+			normalize.Event(&wire.Event{ID: "b", Kind: k, Touchpoint: "p", Value: &v2}, b, &t2)
+			require.Equal(t, "dev.rastro.trace."+string(k), t1.Type)
+			require.Equal(t, 2.0, *t1.Data.Value)
+			require.Equal(t, 4.0, *t2.Data.Value)
+			*t2.Data.Min = -1
+			require.NotEqual(t, -1.0, *t1.Data.Min)
+			if normalize.Judging(k) {
+				require.NotNil(t, t1.Data.Score)
+				require.NotSame(t, t1.Data.Score, t2.Data.Score)
+				require.Equal(t, normalize.Sentiment(*t1.Data.Score), t1.Data.Sentiment)
+			} else {
+				require.Nil(t, t1.Data.Score)
+			}
+		})
+	}
+}

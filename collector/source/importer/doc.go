@@ -107,16 +107,16 @@
 //
 // BenchmarkImport imports a 20,000-row, 7-column CSV (rows in time order)
 // into the embedded SQLite store with synchronous=FULL, again and again
-// under a new source. On the shared 2-core machine, at a load of 5 to 6
-// from other jobs (8 interleaved runs each, benchstat): 82k rows/s with
-// batches of 1000 and 82k with 5000 (medians, ±60-80%; the best runs
-// 101k and 100k), using 14.7 and 15.2 µs of CPU per row (reader,
-// importer, writer and checkpointer together); decoding and mapping alone
-// about 480k rows/s. The build before AppendNoSync measured, in the same
-// runs, 75k and 69k (best 86k and 84k), 15.9 and 15.4 µs a row. Before
-// time-ordered ids, the in-memory statement journal of the store, two
-// calls in flight and the hash input built without copies: 24k and 33k
-// rows/s, 47 and 36 µs a row.
+// under a new source. On the shared 2-core machine, at a load of 3 to 6
+// from other jobs (10 interleaved runs each, benchstat): 91k rows/s with
+// batches of 1000 and 92k with 5000 (medians, ±25%; the best runs 105k
+// and 104k), using 14.4 µs of CPU per row (reader, importer, writer and
+// checkpointer together) and 21 allocations; decoding and mapping alone
+// about 580k rows/s. The build before AppendNoSync and the allocation
+// work measured, in the same runs, 85k and 79k (best 89k and 89k), 15.2
+// and 15.0 µs and 32 allocations a row. Before time-ordered ids, the
+// in-memory statement journal of the store, two calls in flight and the
+// hash input built without copies: 24k and 33k rows/s, 47 and 36 µs a row.
 //
 // The store's writer is the one part that cannot be spread over both
 // cores, and it spends 8.5-8.8 µs of its thread's CPU on a row of this

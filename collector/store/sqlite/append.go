@@ -292,6 +292,9 @@ type writer struct {
 	// may not be on disk yet: the next durable commit must write (and so
 	// fsync) the log even when it inserts nothing.
 	unsynced bool
+	// normal is set while the write connection is at synchronous = NORMAL
+	// for AppendNoSync, not at its own level (FULL).
+	normal bool
 
 	// Reused across commits.
 	batch  []*request
@@ -500,14 +503,16 @@ func (w *writer) insert() (int, error) {
 	for _, req := range w.batch {
 		noSync = noSync && req.noSync
 	}
-	if noSync {
-		if _, err := w.db.write.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
-			return 0, fmt.Errorf("sqlite: append: %w", err)
-		}
-		defer func() { _, _ = w.db.write.ExecContext(ctx, "PRAGMA synchronous = FULL") }()
-	}
 	if len(w.rows) == 0 && !w.unsynced {
 		return 0, nil // only Sync calls, and nothing to sync
+	}
+	// A durable commit fails rather than run at NORMAL when the level
+	// cannot be set back.
+	if err := w.setNormal(noSync); err != nil {
+		return 0, fmt.Errorf("sqlite: append: %w", err)
+	}
+	if noSync {
+		defer func() { _ = w.setNormal(false) }() // tried again before the next durable commit
 	}
 	if w.db.testSyncs != nil {
 		level := "FULL"
@@ -563,6 +568,23 @@ func (w *writer) insert() (int, error) {
 		w.unsynced = noSync
 	}
 	return total, nil
+}
+
+// setNormal puts the write connection at synchronous = NORMAL, or back at
+// its own level. Only a SyncFull store changes level.
+func (w *writer) setNormal(normal bool) error {
+	if w.db.opts.Sync != SyncFull || w.normal == normal {
+		return nil
+	}
+	level := "FULL"
+	if normal {
+		level = "NORMAL"
+	}
+	if _, err := w.db.write.Exec("PRAGMA synchronous = " + level); err != nil {
+		return err
+	}
+	w.normal = normal
+	return nil
 }
 
 // insertChunk inserts 1<<k rows with one statement. When some ids were

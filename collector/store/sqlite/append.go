@@ -87,8 +87,8 @@ func (db *DB) Append(ctx context.Context, traces []trace.Trace) ([]bool, error) 
 // calls see them (a retry is a duplicate), a crash of the process keeps
 // them, but an OS crash or a power loss may lose them until a later
 // Append or Sync returns, which makes durable everything committed
-// before it. Bulk loads use it to skip an fsync per batch (see doc.go,
-// "Imports").
+// before it. Bulk loads use it to skip an fsync per batch (see the
+// package doc, "Imports").
 func (db *DB) AppendNoSync(ctx context.Context, traces []trace.Trace) ([]bool, error) {
 	return db.append(ctx, traces, true)
 }

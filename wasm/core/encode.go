@@ -2,26 +2,23 @@ package core
 
 import (
 	"strconv"
-	"time"
 	"unicode/utf8"
-
-	"github.com/rastrohq/rastro/sdk/wire"
 )
 
 // AppendEvent appends the JSON of e to dst, with the fields in the order
 // of wire.Event and "id" first (Queue.Restore relies on it). It is the
-// widget's encoder: the module is built with the rastro_nojson tag, so
-// wire's easyjson codecs are not there.
-func AppendEvent(dst []byte, e *wire.Event) []byte {
+// widget's encoder: the module links neither encoding/json nor wire's
+// easyjson codecs.
+func AppendEvent(dst []byte, e *Event) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = appendString(dst, e.ID)
 	dst = append(dst, `,"kind":`...)
-	dst = appendString(dst, string(e.Kind))
+	dst = appendString(dst, e.Kind)
 	dst = append(dst, `,"touchpoint":`...)
 	dst = appendString(dst, e.Touchpoint)
-	dst = optString(dst, "channel", string(e.Channel))
+	dst = optString(dst, "channel", e.Channel)
 	dst = optString(dst, "journey", e.Journey)
-	if !e.OccurredAt.IsZero() {
+	if e.OccurredAt != 0 {
 		dst = append(dst, `,"occurred_at":"`...)
 		dst = appendTime(dst, e.OccurredAt)
 		dst = append(dst, '"')
@@ -73,15 +70,12 @@ func AppendEvent(dst []byte, e *wire.Event) []byte {
 	return append(dst, '}')
 }
 
-// AppendBatch appends a wire protocol v1 batch of already encoded events.
-func AppendBatch(dst []byte, sentAt time.Time, sdk wire.SDKInfo, events [][]byte) []byte {
+// AppendBatch appends a wire protocol v1 batch of already encoded events,
+// sent at sentAt (Unix milliseconds).
+func AppendBatch(dst []byte, sentAt int64, events [][]byte) []byte {
 	dst = append(dst, `{"sent_at":"`...)
 	dst = appendTime(dst, sentAt)
-	dst = append(dst, `","sdk":{"name":`...)
-	dst = appendString(dst, sdk.Name)
-	dst = append(dst, `,"version":`...)
-	dst = appendString(dst, sdk.Version)
-	dst = append(dst, `},"events":[`...)
+	dst = append(dst, `","sdk":{"name":"`+SDKName+`","version":"`+SDKVersion+`"},"events":[`...)
 	for i, ev := range events {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -166,29 +160,32 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendTime appends t in UTC as time.RFC3339Nano does
-// ("2006-01-02T15:04:05.999999999Z"), for years 0..9999. It is written by
-// hand because time's formatter weighs 30 KB in the module.
-func appendTime(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
+// appendTime appends the time ms (Unix milliseconds) in UTC as
+// time.RFC3339Nano formats it ("2006-01-02T15:04:05.999Z"), for years
+// 0..9999. It is written by hand because the module does without package
+// time (see Event).
+func appendTime(dst []byte, ms int64) []byte {
+	days, rem := ms/86400000, ms%86400000
+	if rem < 0 {
+		days, rem = days-1, rem+86400000
+	}
+	y, mo, d := civilFromDays(days)
+	secs := int(rem / 1000)
 	dst = appendDigits(dst, y, 4)
 	dst = append(dst, '-')
-	dst = appendDigits(dst, int(mo), 2)
+	dst = appendDigits(dst, mo, 2)
 	dst = append(dst, '-')
 	dst = appendDigits(dst, d, 2)
 	dst = append(dst, 'T')
-	dst = appendDigits(dst, h, 2)
+	dst = appendDigits(dst, secs/3600, 2)
 	dst = append(dst, ':')
-	dst = appendDigits(dst, mi, 2)
+	dst = appendDigits(dst, secs/60%60, 2)
 	dst = append(dst, ':')
-	dst = appendDigits(dst, s, 2)
-	if ns := t.Nanosecond(); ns != 0 {
+	dst = appendDigits(dst, secs%60, 2)
+	if frac := int(rem % 1000); frac != 0 {
 		dst = append(dst, '.')
-		n := len(dst)
-		dst = appendDigits(dst, ns, 9)
-		for dst[len(dst)-1] == '0' && len(dst) > n {
+		dst = appendDigits(dst, frac, 3)
+		for dst[len(dst)-1] == '0' {
 			dst = dst[:len(dst)-1]
 		}
 	}

@@ -9,9 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"syscall/js"
-	"time"
 
-	"github.com/rastrohq/rastro/sdk/wire"
 	"github.com/rastrohq/rastro/wasm/core"
 )
 
@@ -72,7 +70,7 @@ func main() {
 		w.c.Consent = false
 	}
 	w.btnCfg = buttonFromScript(cfg.Get("ds")) // calls replayed below may change it
-	w.storeKey = "rastro:q:" + w.c.Key + ":" + wire.NewID()[24:]
+	w.storeKey = "rastro:q:" + w.c.Key + ":" + w.c.ID()[24:]
 	w.adoptStored()
 
 	w.tickFn = js.FuncOf(func(js.Value, []js.Value) any { w.tick(); return nil })
@@ -181,7 +179,7 @@ func (w *widget) api(args []js.Value) {
 	case r.Queued:
 		w.dirty = true
 		w.persistSoon()
-		w.schedule(w.c.FlushInterval)
+		w.schedule(int64(w.c.FlushInterval))
 	}
 }
 
@@ -213,9 +211,10 @@ func toArg(v js.Value, depth int) core.Arg {
 	return core.Arg{T: core.Other}
 }
 
-// schedule runs tick after d unless a tick is due sooner. A burst of
-// calls sets one timer: each call into JavaScript costs main-thread time.
-func (w *widget) schedule(d time.Duration) {
+// schedule runs tick after d milliseconds unless a tick is due sooner. A
+// burst of calls sets one timer: each call into JavaScript costs
+// main-thread time.
+func (w *widget) schedule(d int64) {
 	if !w.timer.IsUndefined() {
 		if d > 0 || w.timerSoon {
 			return
@@ -223,7 +222,7 @@ func (w *widget) schedule(d time.Duration) {
 		global.Call("clearTimeout", w.timer)
 	}
 	w.timerSoon = d <= 0
-	w.timer = global.Call("setTimeout", w.tickFn, d.Milliseconds())
+	w.timer = global.Call("setTimeout", w.tickFn, d)
 }
 
 // tick stores the queue and sends the next batch.
@@ -262,7 +261,7 @@ func (w *widget) tick() {
 		w.done(0, "")
 		return nil
 	})
-	global.Call("fetch", w.c.Endpoint+wire.BatchPath, init).Call("then", onOK, onErr)
+	global.Call("fetch", w.c.Endpoint+core.BatchPath, init).Call("then", onOK, onErr)
 }
 
 func (w *widget) done(status int, retryAfter string) {
@@ -325,7 +324,7 @@ func (w *widget) leave() {
 	if nav.Get("sendBeacon").Type() != js.TypeFunction {
 		return
 	}
-	url := w.c.Endpoint + wire.BatchPath + "?key=" + global.Call("encodeURIComponent", w.c.Key).String()
+	url := w.c.Endpoint + core.BatchPath + "?key=" + global.Call("encodeURIComponent", w.c.Key).String()
 	for _, b := range w.c.Beacons() {
 		if !nav.Call("sendBeacon", url, string(b)).Bool() {
 			break // over the browser's in-flight quota; the rest stays stored
@@ -382,7 +381,7 @@ func (w *widget) adoptStored() {
 func (w *widget) identity(storage, key string) string {
 	id := storageGet(storage, key)
 	if id == "" {
-		id = wire.NewID()
+		id = w.c.ID()
 		storageSet(storage, key, id)
 	}
 	return id

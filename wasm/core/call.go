@@ -327,7 +327,7 @@ func applyOptions(ev *Event, o map[string]Arg) string {
 				}
 			}
 		default:
-			return "has an unknown field " + strconv.Quote(k)
+			return "has an unknown field " + Quote(k)
 		}
 		if !ok {
 			return "field " + k + " has a bad value (" + v.typeName() + ")"

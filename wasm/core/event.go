@@ -109,7 +109,7 @@ func (e *Event) Validate() (field, reason string) {
 	}
 	def, rated := defaultScale(e.Kind)
 	if !rated && e.Kind != "click" && e.Kind != "comment" {
-		return "kind", "unknown kind " + strconv.Quote(truncate(e.Kind, 32))
+		return "kind", "unknown kind " + Quote(truncate(e.Kind, 32))
 	}
 	if e.Touchpoint == "" {
 		return "touchpoint", "is required"
@@ -118,7 +118,7 @@ func (e *Event) Validate() (field, reason string) {
 		return "touchpoint", r
 	}
 	if e.Channel != "" && !validChannel(e.Channel) {
-		return "channel", "unknown channel " + strconv.Quote(truncate(e.Channel, 32))
+		return "channel", "unknown channel " + Quote(truncate(e.Channel, 32))
 	}
 	names := [...]string{"journey", "anonymous_id", "user_id", "session_id", "interaction_id", "agent_id", "emoji", "target", "lang"}
 	for i, v := range [...]string{e.Journey, e.AnonymousID, e.UserID, e.SessionID, e.InteractionID, e.AgentID, e.Emoji, e.Target, e.Lang} {
@@ -160,7 +160,7 @@ func (e *Event) Validate() (field, reason string) {
 			return "props", "has an empty key"
 		}
 		if len(k) > maxPropBytes || !utf8.ValidString(k) {
-			return "props", "key " + strconv.Quote(truncate(k, 32)) + " is too long or not UTF-8"
+			return "props", "key " + Quote(truncate(k, 32)) + " is too long or not UTF-8"
 		}
 		if len(v) > maxPropBytes || !utf8.ValidString(v) {
 			return "props." + truncate(k, 64), "is over the limit of " + strconv.Itoa(maxPropBytes) + " bytes or not UTF-8"

@@ -1,7 +1,5 @@
 package core
 
-import "strconv"
-
 // Retry bounds in milliseconds: the first retry waits about RetryInitial,
 // each next one twice as long, up to RetryMax; a Retry-After is honoured
 // up to MaxRetryAfter.
@@ -43,7 +41,7 @@ func ParseRetryAfter(v string, now int64) int64 {
 		return 0
 	}
 	var d int64
-	if n, err := strconv.Atoi(v); err == nil {
+	if n, ok := Atoi(v); ok {
 		d = int64(n) * 1000
 	} else if t, ok := parseHTTPDate(v); ok {
 		d = t - now

@@ -1,7 +1,5 @@
 package core
 
-import "strings"
-
 // Strings are the widget's texts in one language.
 type Strings struct {
 	Lang string
@@ -61,9 +59,12 @@ var texts = [...]Strings{{
 // StringsFor returns the texts for a BCP 47 language tag ("pt-BR" -> pt),
 // English when the language is not one of pt, es, en.
 func StringsFor(lang string) *Strings {
-	base := strings.ToLower(lang)
-	if i := strings.IndexAny(base, "-_"); i >= 0 {
-		base = base[:i]
+	base := lowerASCII(lang)
+	for i := 0; i < len(base); i++ {
+		if base[i] == '-' || base[i] == '_' {
+			base = base[:i]
+			break
+		}
 	}
 	for i := range texts {
 		if texts[i].Lang == base {
@@ -78,7 +79,12 @@ func (s *Strings) StarLabel(n int) string {
 	if n == 1 {
 		return s.Star
 	}
-	return strings.Replace(s.Stars, "{n}", itoa(n), 1)
+	for i := 0; i+3 <= len(s.Stars); i++ {
+		if s.Stars[i:i+3] == "{n}" {
+			return s.Stars[:i] + itoa(n) + s.Stars[i+3:]
+		}
+	}
+	return s.Stars
 }
 
 func itoa(n int) string {
@@ -102,7 +108,7 @@ type Ask struct {
 // ParseAsks reads data-rastro-ask ("stars comment"); unknown names are
 // returned in bad. An empty attribute asks for stars.
 func ParseAsks(attr string) (asks []Ask, comment bool, bad []string) {
-	for _, f := range strings.FieldsFunc(attr, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' }) {
+	for _, f := range fields(attr) {
 		switch f {
 		case "stars", "star":
 			asks = append(asks, Ask{"stars", "star", 1, 5})

@@ -7,7 +7,6 @@ package main
 
 import (
 	"math/rand/v2"
-	"strings"
 	"syscall/js"
 
 	"github.com/rastrohq/rastro/wasm/core"
@@ -55,7 +54,10 @@ func main() {
 		cfg = global.Get("Object").New()
 	}
 	w.c.Key = str(cfg.Get("key"))
-	w.c.Endpoint = strings.TrimRight(str(cfg.Get("endpoint")), "/")
+	w.c.Endpoint = str(cfg.Get("endpoint"))
+	for len(w.c.Endpoint) > 0 && w.c.Endpoint[len(w.c.Endpoint)-1] == '/' {
+		w.c.Endpoint = w.c.Endpoint[:len(w.c.Endpoint)-1]
+	}
 	w.c.Lang = str(document.Get("documentElement").Get("lang"))
 	if w.c.Lang == "" {
 		w.c.Lang = str(global.Get("navigator").Get("language"))
@@ -363,7 +365,7 @@ func (w *widget) adoptStored() {
 	prefix := "rastro:q:" + w.c.Key + ":"
 	var keys []string
 	for i, n := 0, ls.Get("length").Int(); i < n; i++ {
-		if k := str(ls.Call("key", i)); strings.HasPrefix(k, prefix) {
+		if k := str(ls.Call("key", i)); len(k) > len(prefix) && k[:len(prefix)] == prefix {
 			keys = append(keys, k)
 		}
 	}

@@ -121,6 +121,9 @@ func TestStrings(t *testing.T) {
 	require.Equal(t, 18+72+90+98+36, Height(asks, comment))
 	require.Equal(t, "Opinión", StringsFor("es").Feedback)
 	require.Equal(t, "Fechar", StringsFor("pt").Close)
+	require.Equal(t, "Was this helpful?", StringsFor("en").Prompt("thumbs"))
+	require.Equal(t, "¿Qué tan fácil fue?", StringsFor("es").Prompt("ces"))
+	require.Equal(t, "Como você avalia?", StringsFor("pt").Prompt("stars"))
 }
 
 func TestParseButton(t *testing.T) {

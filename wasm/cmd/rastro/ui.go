@@ -144,7 +144,7 @@ func (w *widget) render(tp *touchpoint) {
 	for i, a := range tp.asks {
 		tp.sel[i] = -1
 		is := strconv.Itoa(i)
-		q := t.Prompt[a.Name]
+		q := t.Prompt(a.Name)
 		if i == 0 && question != "" {
 			q = question
 		}

@@ -85,17 +85,20 @@ func start() (*env, error) {
 		return nil, err
 	}
 	e := &env{root: root}
-	dist := filepath.Join(root, "wasm", "dist")
-	if _, err := os.Stat(filepath.Join(dist, "manifest.json")); err != nil {
-		if out, err := exec.Command(filepath.Join(root, "wasm", "build.sh")).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("wasm/build.sh: %v\n%s", err, out)
-		}
-	}
 	bin, err := os.MkdirTemp("", "rastro-e2e")
 	if err != nil {
 		return nil, err
 	}
 	cleanups = append(cleanups, func() { os.RemoveAll(bin) })
+	// The bundle is built afresh for every run, into a folder of the
+	// run's own: a wasm/dist left by an earlier make widget would test an
+	// old module.
+	dist := filepath.Join(bin, "dist")
+	build := exec.Command(filepath.Join(root, "wasm", "build.sh"))
+	build.Env = append(os.Environ(), "OUT="+dist)
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("wasm/build.sh: %v\n%s", err, out)
+	}
 	for _, pkg := range []string{"collector/cmd/rastro-collector", "examples/widget-page"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, filepath.Base(pkg)), "./"+pkg)
 		cmd.Dir = root

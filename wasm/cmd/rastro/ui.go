@@ -336,8 +336,7 @@ func (w *widget) submit(tp *touchpoint) {
 	}
 	text := ""
 	if tp.comment {
-		// JavaScript's trim: the module does without package strings (core/queue.go).
-		text = str(tp.root.Call("getElementById", "c").Get("value").Call("trim"))
+		text = core.TrimSpace(str(tp.root.Call("getElementById", "c").Get("value")))
 	}
 	any := text != ""
 	for _, s := range tp.sel {

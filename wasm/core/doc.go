@@ -28,5 +28,8 @@
 //
 // The module is built with -tags rastro_nojson, so nothing here may import
 // fmt, encoding/json, net/http or reflect-heavy packages: JSON is written
-// by hand and strings are built with strconv.
+// by hand and strings are built with strconv. Nor time, strings or bytes,
+// nor sdk/wire (which imports time): each costs kilobytes of brotli (time
+// alone 37 KB). [Event] is the widget's copy of wire.Event, with its own
+// [Event.Validate] and ids ([Core.NewID]); the tests hold both to wire's.
 package core

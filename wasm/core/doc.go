@@ -1,6 +1,7 @@
 // Package core is the Rastro widget's logic that does not touch the page:
-// the calls of the JavaScript API, the visitor's identity, validation with
-// [wire.Event.Validate], the bounded queue of encoded events, batches,
+// the calls of the JavaScript API, the visitor's identity, validation by
+// wire's rules ([Event.Validate], which the tests hold to
+// wire.Event.Validate), the bounded queue of encoded events, batches,
 // beacons and retry timing. The WebAssembly main (wasm/cmd/rastro, built
 // with GOOS=js) wires it to the DOM, fetch, sendBeacon and localStorage;
 // tests run it natively and, compiled for GOOS=wasip1, under wazero.

@@ -163,13 +163,14 @@ fi
 		echo "cold is a fresh browser context per load (nothing cached), warm reloads one tab (the hashed module comes from the"
 		echo "HTTP cache). \`module fetched\`: the module's last byte arrived (it compiles while it streams in); \`module running\`:"
 		echo "Go's main took over the loader's queue; \`widget ready\`: the rastro:ready event, after every touchpoint got its"
-		echo "shadow root and questions; \`next frame\`: the animation frame after that."
+		echo "shadow root and questions; \`next frame\`: the animation frame after that. \`longtask-%\` below is the share of loads"
+		echo "with a long task (over 50 ms) between the module's request and that frame, \`longtask-max-ms\` the longest of them."
 		echo
 		if [[ -n "$ready_failed" ]]; then echo "**BenchmarkWidgetReady failed: see the raw output; the table shows what completed.**"; echo; fi
 		go run ./cmd/summary -what ready "$raw"
 		echo
 		echo '```'
-		go tool benchstat -col /cache -filter '.name:WidgetReady .unit:(wasm-ms OR ready-ms)' "$raw" 2>/dev/null || true
+		go tool benchstat -col /cache -filter '.name:WidgetReady .unit:(wasm-ms OR ready-ms OR longtask-% OR longtask-max-ms)' "$raw" 2>/dev/null || true
 		echo '```'
 		echo
 	fi

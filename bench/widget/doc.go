@@ -18,12 +18,19 @@
 //   - load-ms: the load event (its handlers done)
 //   - fetched-ms: the module's last byte has arrived (its Resource Timing
 //     responseEnd; it compiles while it streams in)
-//   - wasm-ms: the module is instantiated and Go's main runs (it takes over
-//     the loader's queue: rastro.d is set)
+//   - wasm-ms: the module is instantiated, Go has started and the widget
+//     has taken over the loader's queue (rastro.d is set)
 //   - ready-ms: the widget is ready (the rastro:ready event, dispatched after
 //     every [data-rastro-touchpoint] got its shadow root and questions)
 //   - paint-ms: the next animation frame after ready, when the widget is on
 //     screen
+//
+// and, over the op's loads, the long tasks (PerformanceObserver "longtask"
+// entries, over 50 ms) that overlap the widget's loading, from the
+// module's request to the paint (the goal is that the widget causes none):
+//
+//   - longtask-%: the share of loads that had one
+//   - longtask-max-ms: the longest of them (0: none)
 //
 // Sub-benchmarks: load=idle (the default: the module loads once the page
 // is idle after its load event) and load=eager (data-load="eager": at

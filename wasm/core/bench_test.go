@@ -33,17 +33,41 @@ func TestAppendTimeMatchesRFC3339Nano(t *testing.T) {
 	for _, tm := range []time.Time{
 		time.Date(2026, 11, 24, 21, 5, 9, 0, time.UTC),
 		time.Date(2026, 1, 2, 3, 4, 5, 120000000, time.UTC),
-		time.Date(999, 12, 31, 23, 59, 59, 1, time.FixedZone("x", -3*3600)),
-		time.Unix(1_790_000_000, 123456789),
+		time.Date(2024, 2, 29, 23, 59, 59, 999000000, time.UTC),
+		time.Date(2000, 3, 1, 0, 0, 0, 1000000, time.UTC),
+		time.Date(1900, 2, 28, 12, 0, 0, 0, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 500000000, time.UTC),
+		time.Date(999, 12, 31, 23, 59, 59, 0, time.FixedZone("x", -3*3600)),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 10000000, time.UTC),
+		time.UnixMilli(1_790_000_000_123),
 	} {
-		require.Equal(t, tm.UTC().Format(time.RFC3339Nano), string(appendTime(nil, tm)))
+		require.Equal(t, tm.UTC().Format(time.RFC3339Nano), string(appendTime(nil, tm.UnixMilli())))
+	}
+	// Every day of four centuries (leap years, century rules) at a time
+	// with milliseconds.
+	for ms := time.Date(1900, 1, 1, 1, 2, 3, 40000000, time.UTC).UnixMilli(); ms < time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli(); ms += 86400000 + 1001 {
+		require.Equal(t, time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), string(appendTime(nil, ms)))
 	}
 }
 
 func TestParseHTTPDate(t *testing.T) {
-	now := time.Date(1994, 11, 6, 8, 49, 0, 0, time.UTC)
-	require.Equal(t, 37*time.Second, ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now))
-	require.Equal(t, time.Duration(0), ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 PST", now))
-	require.Equal(t, time.Duration(0), ParseRetryAfter("Sun, 06 Xyz 1994 08:49:37 GMT", now))
-	require.Equal(t, 5*time.Second, ParseRetryAfter("5", now))
+	now := time.Date(1994, 11, 6, 8, 49, 0, 0, time.UTC).UnixMilli()
+	require.Equal(t, int64(37000), ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now))
+	require.Equal(t, int64(0), ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 PST", now))
+	require.Equal(t, int64(0), ParseRetryAfter("Sun, 06 Xyz 1994 08:49:37 GMT", now))
+	require.Equal(t, int64(5000), ParseRetryAfter("5", now))
+	for _, tm := range []time.Time{
+		time.Date(2026, 12, 6, 5, 0, 1, 0, time.UTC),
+		time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC),
+		time.Date(2100, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		got, ok := parseHTTPDate(tm.Format(http1123))
+		require.True(t, ok)
+		require.Equal(t, tm.UnixMilli(), got, tm.Format(http1123))
+	}
 }
+
+// http1123 is net/http's TimeFormat.
+const http1123 = "Mon, 02 Jan 2006 15:04:05 GMT"

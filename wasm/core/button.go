@@ -1,7 +1,5 @@
 package core
 
-import "strconv"
-
 // Button is the floating feedback button: a fixed button in a corner of
 // the page that opens a modal dialog asking Asks. Pages turn it on with
 // data-button on the loader's script tag or rastro("button", {...}).
@@ -61,14 +59,14 @@ func ParseButton(a Arg) (b Button, warn string) {
 		case "question":
 			b.Question = v.S
 		default:
-			return Button{}, "argument 2 (options) has an unknown field " + strconv.Quote(k) + "; use ask, touchpoint, position, label, question"
+			return Button{}, "argument 2 (options) has an unknown field " + Quote(k) + "; use ask, touchpoint, position, label, question"
 		}
 		if !ok && v.T != Undefined {
 			msg := " must be a string, got " + v.typeName()
 			switch {
 			case v.T != String:
 			case k == "position":
-				msg = ` must be "bottom-right" or "bottom-left", got ` + strconv.Quote(v.S)
+				msg = ` must be "bottom-right" or "bottom-left", got ` + Quote(v.S)
 			default:
 				msg = " is longer than 256 bytes"
 			}
@@ -78,7 +76,7 @@ func ParseButton(a Arg) (b Button, warn string) {
 	var bad []string
 	b.Asks, b.Comment, bad = ParseAsks(ask)
 	if len(bad) > 0 {
-		warn = "argument 2 (options) field ask: unknown question " + strconv.Quote(bad[0]) + "; use stars, emoji, thumbs, nps, csat, ces, comment"
+		warn = "argument 2 (options) field ask: unknown question " + Quote(bad[0]) + "; use stars, emoji, thumbs, nps, csat, ces, comment"
 	}
 	return b, warn
 }

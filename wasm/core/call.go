@@ -1,11 +1,6 @@
 package core
 
-import (
-	"strconv"
-	"time"
-
-	"github.com/rastrohq/rastro/sdk/wire"
-)
+import "strconv"
 
 // Type is the JavaScript type of an Arg.
 type Type uint8
@@ -147,8 +142,8 @@ func (c *Core) Call(method string, args []Arg) (r Result) {
 		}
 		return r
 	}
-	kind := wire.Kind(method)
-	if !kind.Valid() || kind == wire.KindQA {
+	kind := method
+	if !validKind(kind) || kind == "qa" {
 		return warn("unknown method; use init, star, emoji, thumbs, nps, csat, ces, comment, click, identify, consent, button or flush")
 	}
 	if !c.Consent {
@@ -161,22 +156,22 @@ func (c *Core) Call(method string, args []Arg) (r Result) {
 	// One clock read per event: in the browser each costs two calls into
 	// JavaScript.
 	now := c.now()
-	ev := wire.Event{ID: c.newID(now), Kind: kind, Touchpoint: tp.S, Channel: c.Channel, Journey: c.Journey,
+	ev := Event{ID: c.NewID(now), Kind: kind, Touchpoint: tp.S, Channel: c.Channel, Journey: c.Journey,
 		OccurredAt: now, AnonymousID: c.AnonymousID, UserID: c.UserID, SessionID: c.SessionID, Lang: c.Lang}
 	if c.URL != "" || c.Referrer != "" || c.UserAgent != "" {
-		ev.Context = &wire.Context{URL: c.URL, Referrer: c.Referrer, UserAgent: c.UserAgent}
+		ev.Context = &Context{URL: c.URL, Referrer: c.Referrer, UserAgent: c.UserAgent}
 	}
 	val := arg(1)
 	opts := arg(2)
 	valueName := "value"
 	switch kind {
-	case wire.KindComment:
+	case "comment":
 		valueName = "text"
 		if val.T != String {
 			return warn("argument 3 (text) must be a string, got " + val.typeName())
 		}
 		ev.Text = val.S
-	case wire.KindClick:
+	case "click":
 		valueName = "target"
 		switch val.T {
 		case String:
@@ -187,7 +182,7 @@ func (c *Core) Call(method string, args []Arg) (r Result) {
 		default:
 			return warn("argument 3 (target) must be a string, got " + val.typeName())
 		}
-	case wire.KindThumbs:
+	case "thumbs":
 		switch {
 		case val.T == Bool:
 			ev.Value = num(b2f(val.B))
@@ -198,7 +193,7 @@ func (c *Core) Call(method string, args []Arg) (r Result) {
 		default:
 			return warn(`argument 3 (value) must be true/false, "up"/"down" or 1/0, got ` + val.typeName())
 		}
-	case wire.KindEmoji:
+	case "emoji":
 		switch val.T {
 		case Number:
 			ev.Value = num(val.N)
@@ -231,20 +226,16 @@ func (c *Core) Call(method string, args []Arg) (r Result) {
 	default:
 		return warn("argument 4 (options) must be an object, got " + opts.typeName())
 	}
-	if err := ev.Validate(wire.Limits{}, now); err != nil {
-		fe, _ := err.(*wire.FieldError)
-		if fe == nil {
-			return warn(err.Error())
-		}
-		switch fe.Field {
+	if field, reason := ev.Validate(); field != "" {
+		switch field {
 		case "touchpoint":
-			return warn("argument 2 (touchpoint) " + fe.Reason)
+			return warn("argument 2 (touchpoint) " + reason)
 		case "value", "text", "target":
-			if fe.Field == valueName {
-				return warn("argument 3 (" + fe.Field + ") " + fe.Reason)
+			if field == valueName {
+				return warn("argument 3 (" + field + ") " + reason)
 			}
 		}
-		return warn("option " + fe.Field + " " + fe.Reason)
+		return warn("option " + field + " " + reason)
 	}
 	if !c.Queue.Push(AppendEvent(nil, &ev)) {
 		return warn("queue full (" + strconv.Itoa(c.Queue.Len()) + " events waiting); event dropped")
@@ -268,8 +259,8 @@ func (c *Core) init(o map[string]Arg, warn func(string) Result) Result {
 		case "channel":
 			var s string
 			s, ok = str()
-			c.Channel = wire.Channel(s)
-			ok = ok && c.Channel.Valid()
+			c.Channel = s
+			ok = ok && validChannel(s)
 		case "userId":
 			c.UserID, ok = str()
 		case "consent":
@@ -285,7 +276,7 @@ func (c *Core) init(o map[string]Arg, warn func(string) Result) Result {
 		case "flushInterval":
 			ok = v.T == Number && v.N >= 0
 			if ok {
-				c.FlushInterval = time.Duration(v.N) * time.Millisecond
+				c.FlushInterval = int(v.N)
 			}
 		default:
 			ok = true // options the loader reads (load, respectDnt) or later versions add
@@ -298,7 +289,7 @@ func (c *Core) init(o map[string]Arg, warn func(string) Result) Result {
 }
 
 // applyOptions copies the options of a capture call into ev.
-func applyOptions(ev *wire.Event, o map[string]Arg) string {
+func applyOptions(ev *Event, o map[string]Arg) string {
 	for k, v := range o {
 		var ok bool
 		switch k {
@@ -336,7 +327,7 @@ func applyOptions(ev *wire.Event, o map[string]Arg) string {
 				}
 			}
 		default:
-			return "has an unknown field " + strconv.Quote(k)
+			return "has an unknown field " + Quote(k)
 		}
 		if !ok {
 			return "field " + k + " has a bad value (" + v.typeName() + ")"

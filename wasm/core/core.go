@@ -1,14 +1,12 @@
 package core
 
-import (
-	"strconv"
-	"time"
+import "strconv"
 
-	"github.com/rastrohq/rastro/sdk/wire"
+// SDKName and SDKVersion name the widget in every batch.
+const (
+	SDKName    = "rastro-web"
+	SDKVersion = "0.1.0"
 )
-
-// SDK names the widget in every batch.
-var SDK = wire.SDKInfo{Name: "rastro-web", Version: "0.1.0"}
 
 // Core is the widget's state apart from the page: who the visitor is, the
 // options of init, and the queue of encoded events. The wasm main feeds it
@@ -17,7 +15,7 @@ var SDK = wire.SDKInfo{Name: "rastro-web", Version: "0.1.0"}
 type Core struct {
 	Key, Endpoint string
 	Lang          string
-	Channel       wire.Channel
+	Channel       string
 	Journey       string
 	AnonymousID   string
 	UserID        string
@@ -29,38 +27,35 @@ type Core struct {
 	// BatchEvents is the batch size that triggers an immediate send.
 	// Defaults to 20.
 	BatchEvents int
-	// FlushInterval is how long an event may wait for more to batch with.
-	// Defaults to 1s.
-	FlushInterval time.Duration
+	// FlushInterval is how long, in milliseconds, an event may wait for
+	// more to batch with. Defaults to 1000.
+	FlushInterval int
 	// Queue holds the encoded events not yet acknowledged.
 	Queue Queue
 
-	// Now and NewID are seams for tests. Default to time.Now and wire.NewIDAt.
-	Now   func() time.Time
-	NewID func(time.Time) string
+	// Now is a seam for tests: the time in Unix milliseconds. Defaults to
+	// the platform's clock (Date.now in a browser).
+	Now func() int64
 
-	attempt int // failed sends in a row
+	attempt int    // failed sends in a row
+	lastID  uint64 // the last id's milliseconds<<12 | counter
 }
 
 // New returns a Core with defaults filled in.
 func New() *Core {
-	return &Core{Channel: wire.ChannelWeb, Consent: true, BatchEvents: 20, FlushInterval: time.Second,
+	return &Core{Channel: "web", Consent: true, BatchEvents: 20, FlushInterval: 1000,
 		Queue: Queue{MaxEvents: 1000, MaxBytes: 256 << 10}}
 }
 
-func (c *Core) now() time.Time {
+func (c *Core) now() int64 {
 	if c.Now != nil {
 		return c.Now()
 	}
-	return time.Now()
+	return clock()
 }
 
-func (c *Core) newID(now time.Time) string {
-	if c.NewID != nil {
-		return c.NewID(now)
-	}
-	return wire.NewIDAt(now)
-}
+// ID returns a new UUIDv7 for the current time (see NewID).
+func (c *Core) ID() string { return c.NewID(c.now()) }
 
 // MaxBeaconBytes keeps one beacon under the browsers' 64 KiB limit for
 // sendBeacon and keepalive fetches.
@@ -74,7 +69,7 @@ func (c *Core) Batch() (body []byte, n int) {
 	if len(items) == 0 {
 		return nil, 0
 	}
-	return AppendBatch(nil, c.now(), SDK, items), len(items)
+	return AppendBatch(nil, c.now(), items), len(items)
 }
 
 // Beacons returns every queued event (in flight or not) as batches of at
@@ -90,7 +85,7 @@ func (c *Core) Beacons() [][]byte {
 			size += len(items[k]) + 1
 			k++
 		}
-		out = append(out, AppendBatch(nil, c.now(), SDK, items[:k]))
+		out = append(out, AppendBatch(nil, c.now(), items[:k]))
 		items = items[k:]
 	}
 	return out
@@ -99,8 +94,8 @@ func (c *Core) Beacons() [][]byte {
 // Done reports the answer to the batch in flight. status 0 means a network
 // error. It returns how long to wait before the next send: 0 when the
 // batch was taken (acknowledged or refused for good), else the backoff.
-// rnd is a random number for the jitter.
-func (c *Core) Done(status int, retryAfter string, rnd uint64) (wait time.Duration, warn string) {
+// rnd is a random number for the jitter. wait is in milliseconds.
+func (c *Core) Done(status int, retryAfter string, rnd uint64) (wait int64, warn string) {
 	if status == 200 || (status >= 400 && !Retryable(status)) {
 		n := c.Queue.InFlight()
 		c.Queue.Ack()

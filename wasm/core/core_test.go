@@ -16,7 +16,7 @@ func f64(f float64) *float64 { return &f }
 // TestAppendEventMatchesWire: the hand-written encoder and wire's codec
 // agree on every field.
 func TestAppendEventMatchesWire(t *testing.T) {
-	at := time.Date(2026, 11, 24, 12, 30, 1, 123456789, time.UTC)
+	at := time.Date(2026, 11, 24, 12, 30, 1, 123000000, time.UTC) // the widget keeps milliseconds, as Date.now gives them
 	for _, ev := range []wire.Event{
 		{ID: wire.NewID(), Kind: wire.KindStar, Touchpoint: "checkout.payment", Channel: wire.ChannelWeb, OccurredAt: at, UserID: "u-42", Value: f64(4)},
 		{ID: wire.NewID(), Kind: wire.KindQA, Touchpoint: "call", Value: f64(87.5), ScaleMin: f64(0), ScaleMax: f64(100), AgentID: "a", InteractionID: "i", Journey: "j"},
@@ -25,7 +25,7 @@ func TestAppendEventMatchesWire(t *testing.T) {
 		{ID: wire.NewID(), Kind: wire.KindEmoji, Touchpoint: "t", Emoji: "😍", Value: f64(5), AnonymousID: "a-1", SessionID: "s-1"},
 		{ID: wire.NewID(), Kind: wire.KindClick, Touchpoint: "home", Target: "button#go", Context: &wire.Context{}},
 	} {
-		got := AppendEvent(nil, &ev)
+		got := AppendEvent(nil, fromWire(&ev))
 		var back wire.Event
 		require.NoError(t, json.Unmarshal(got, &back), "%s", got)
 		if ev.Context != nil && *ev.Context == (wire.Context{}) {
@@ -72,7 +72,7 @@ func TestCallWarnings(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC).UnixMilli()
 	for attempt := 1; attempt < 12; attempt++ {
 		d := Backoff(attempt, "", now, 0)
 		hi := Backoff(attempt, "", now, ^uint64(0)>>1)
@@ -80,8 +80,8 @@ func TestBackoff(t *testing.T) {
 		require.LessOrEqual(t, hi, RetryMax)
 		require.GreaterOrEqual(t, d, RetryInitial/2)
 	}
-	require.Equal(t, 30*time.Second, Backoff(1, "30", now, 0))
-	require.Equal(t, 90*time.Second, Backoff(1, now.Add(90*time.Second).Format(time.RFC1123), now, 0))
+	require.Equal(t, int64(30000), Backoff(1, "30", now, 0))
+	require.Equal(t, int64(90000), Backoff(1, time.UnixMilli(now).Add(90*time.Second).UTC().Format(time.RFC1123), now, 0))
 	require.Equal(t, MaxRetryAfter, Backoff(1, "999999", now, 0))
 	for _, s := range []int{0, 408, 429, 500, 503} {
 		require.True(t, Retryable(s), "%d", s)
@@ -121,6 +121,9 @@ func TestStrings(t *testing.T) {
 	require.Equal(t, 18+72+90+98+36, Height(asks, comment))
 	require.Equal(t, "Opinión", StringsFor("es").Feedback)
 	require.Equal(t, "Fechar", StringsFor("pt").Close)
+	require.Equal(t, "Was this helpful?", StringsFor("en").Prompt("thumbs"))
+	require.Equal(t, "¿Qué tan fácil fue?", StringsFor("es").Prompt("ces"))
+	require.Equal(t, "Como você avalia?", StringsFor("pt").Prompt("stars"))
 }
 
 func TestParseButton(t *testing.T) {

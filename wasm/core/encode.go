@@ -2,49 +2,48 @@ package core
 
 import (
 	"strconv"
-	"time"
 	"unicode/utf8"
-
-	"github.com/rastrohq/rastro/sdk/wire"
 )
 
 // AppendEvent appends the JSON of e to dst, with the fields in the order
 // of wire.Event and "id" first (Queue.Restore relies on it). It is the
-// widget's encoder: the module is built with the rastro_nojson tag, so
-// wire's easyjson codecs are not there.
-func AppendEvent(dst []byte, e *wire.Event) []byte {
+// widget's encoder: the module links neither encoding/json nor wire's
+// easyjson codecs.
+func AppendEvent(dst []byte, e *Event) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = appendString(dst, e.ID)
 	dst = append(dst, `,"kind":`...)
-	dst = appendString(dst, string(e.Kind))
+	dst = appendString(dst, e.Kind)
 	dst = append(dst, `,"touchpoint":`...)
 	dst = appendString(dst, e.Touchpoint)
-	dst = optString(dst, "channel", string(e.Channel))
-	dst = optString(dst, "journey", e.Journey)
-	if !e.OccurredAt.IsZero() {
-		dst = append(dst, `,"occurred_at":"`...)
-		dst = appendTime(dst, e.OccurredAt)
-		dst = append(dst, '"')
+	// Loops over name/value tables rather than a call per field: each
+	// call site costs the module about 150 bytes of code.
+	names := [...]string{"channel", "journey", "anonymous_id", "user_id", "session_id", "interaction_id", "agent_id"}
+	for i, v := range [...]string{e.Channel, e.Journey, e.AnonymousID, e.UserID, e.SessionID, e.InteractionID, e.AgentID} {
+		if i == 2 && e.OccurredAt != 0 {
+			dst = append(dst, `,"occurred_at":"`...)
+			dst = appendTime(dst, e.OccurredAt)
+			dst = append(dst, '"')
+		}
+		dst = optString(dst, names[i], v)
 	}
-	dst = optString(dst, "anonymous_id", e.AnonymousID)
-	dst = optString(dst, "user_id", e.UserID)
-	dst = optString(dst, "session_id", e.SessionID)
-	dst = optString(dst, "interaction_id", e.InteractionID)
-	dst = optString(dst, "agent_id", e.AgentID)
-	dst = optNumber(dst, "value", e.Value)
-	dst = optNumber(dst, "scale_min", e.ScaleMin)
-	dst = optNumber(dst, "scale_max", e.ScaleMax)
-	dst = optString(dst, "emoji", e.Emoji)
-	dst = optString(dst, "text", e.Text)
-	dst = optString(dst, "target", e.Target)
-	dst = optString(dst, "lang", e.Lang)
+	for i, v := range [...]*float64{e.Value, e.ScaleMin, e.ScaleMax} {
+		if v != nil {
+			dst = append(dst, [...]string{`,"value":`, `,"scale_min":`, `,"scale_max":`}[i]...)
+			dst = strconv.AppendFloat(dst, *v, 'f', -1, 64)
+		}
+	}
+	names2 := [...]string{"emoji", "text", "target", "lang"}
+	for i, v := range [...]string{e.Emoji, e.Text, e.Target, e.Lang} {
+		dst = optString(dst, names2[i], v)
+	}
 	if c := e.Context; c != nil && (c.URL != "" || c.Referrer != "" || c.UserAgent != "" || c.AppVersion != "") {
 		dst = append(dst, `,"context":{`...)
 		n := len(dst)
-		dst = optString(dst, "url", c.URL)
-		dst = optString(dst, "referrer", c.Referrer)
-		dst = optString(dst, "user_agent", c.UserAgent)
-		dst = optString(dst, "app_version", c.AppVersion)
+		names := [...]string{"url", "referrer", "user_agent", "app_version"}
+		for i, v := range [...]string{c.URL, c.Referrer, c.UserAgent, c.AppVersion} {
+			dst = optString(dst, names[i], v)
+		}
 		dst = append(dst[:n], dst[n+1:]...) // the first field's comma
 		dst = append(dst, '}')
 	}
@@ -73,15 +72,12 @@ func AppendEvent(dst []byte, e *wire.Event) []byte {
 	return append(dst, '}')
 }
 
-// AppendBatch appends a wire protocol v1 batch of already encoded events.
-func AppendBatch(dst []byte, sentAt time.Time, sdk wire.SDKInfo, events [][]byte) []byte {
+// AppendBatch appends a wire protocol v1 batch of already encoded events,
+// sent at sentAt (Unix milliseconds).
+func AppendBatch(dst []byte, sentAt int64, events [][]byte) []byte {
 	dst = append(dst, `{"sent_at":"`...)
 	dst = appendTime(dst, sentAt)
-	dst = append(dst, `","sdk":{"name":`...)
-	dst = appendString(dst, sdk.Name)
-	dst = append(dst, `,"version":`...)
-	dst = appendString(dst, sdk.Version)
-	dst = append(dst, `},"events":[`...)
+	dst = append(dst, `","sdk":{"name":"`+SDKName+`","version":"`+SDKVersion+`"},"events":[`...)
 	for i, ev := range events {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -102,16 +98,6 @@ func optString(dst []byte, name, v string) []byte {
 	dst = append(dst, name...)
 	dst = append(dst, '"', ':')
 	return appendString(dst, v)
-}
-
-func optNumber(dst []byte, name string, v *float64) []byte {
-	if v == nil {
-		return dst
-	}
-	dst = append(dst, ',', '"')
-	dst = append(dst, name...)
-	dst = append(dst, '"', ':')
-	return strconv.AppendFloat(dst, *v, 'f', -1, 64)
 }
 
 const hex = "0123456789abcdef"
@@ -166,29 +152,30 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendTime appends t in UTC as time.RFC3339Nano does
-// ("2006-01-02T15:04:05.999999999Z"), for years 0..9999. It is written by
-// hand because time's formatter weighs 30 KB in the module.
-func appendTime(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	dst = appendDigits(dst, y, 4)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, int(mo), 2)
-	dst = append(dst, '-')
-	dst = appendDigits(dst, d, 2)
-	dst = append(dst, 'T')
-	dst = appendDigits(dst, h, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, mi, 2)
-	dst = append(dst, ':')
-	dst = appendDigits(dst, s, 2)
-	if ns := t.Nanosecond(); ns != 0 {
+// appendTime appends the time ms (Unix milliseconds) in UTC as
+// time.RFC3339Nano formats it ("2006-01-02T15:04:05.999Z"), for years
+// 0..9999. It is written by hand because the module does without package
+// time (see Event).
+func appendTime(dst []byte, ms int64) []byte {
+	days, rem := ms/86400000, ms%86400000
+	if rem < 0 {
+		days, rem = days-1, rem+86400000
+	}
+	y, mo, d := civilFromDays(days)
+	secs := int(rem / 1000)
+	for i, v := range [...]int{y, mo, d, secs / 3600, secs / 60 % 60, secs % 60} {
+		width := 2
+		if i == 0 {
+			width = 4
+		} else {
+			dst = append(dst, "--T::"[i-1])
+		}
+		dst = appendDigits(dst, v, width)
+	}
+	if frac := int(rem % 1000); frac != 0 {
 		dst = append(dst, '.')
-		n := len(dst)
-		dst = appendDigits(dst, ns, 9)
-		for dst[len(dst)-1] == '0' && len(dst) > n {
+		dst = appendDigits(dst, frac, 3)
+		for dst[len(dst)-1] == '0' {
 			dst = dst[:len(dst)-1]
 		}
 	}

@@ -1,6 +1,7 @@
 package core
 
-import "bytes"
+// The module imports neither bytes nor strings: either brings in the
+// init of package unicode and the tables it sets up, about 3 kB brotli.
 
 // Queue holds encoded events, oldest first, until the collector
 // acknowledges them. It is bounded by MaxEvents and MaxBytes: a full queue
@@ -77,7 +78,14 @@ func (q *Queue) Clear() {
 // localStorage (and read by the loader). Encoded events never contain a
 // raw newline.
 func (q *Queue) Snapshot() []byte {
-	return bytes.Join(q.items, []byte{'\n'})
+	var out []byte
+	for i, it := range q.items {
+		if i > 0 {
+			out = append(out, '\n')
+		}
+		out = append(out, it...)
+	}
+	return out
 }
 
 // Restore adds the events of a snapshot, skipping lines that are not
@@ -90,7 +98,7 @@ func (q *Queue) Restore(snapshot []byte) int {
 	added := 0
 	for len(snapshot) > 0 {
 		line := snapshot
-		if i := bytes.IndexByte(snapshot, '\n'); i >= 0 {
+		if i := indexByte(snapshot, '\n'); i >= 0 {
 			line, snapshot = snapshot[:i], snapshot[i+1:]
 		} else {
 			snapshot = nil
@@ -100,7 +108,7 @@ func (q *Queue) Restore(snapshot []byte) int {
 			continue
 		}
 		seen[string(id)] = true
-		if q.Push(bytes.Clone(line)) {
+		if q.Push(append([]byte(nil), line...)) {
 			added++
 		}
 	}
@@ -111,13 +119,22 @@ func (q *Queue) Restore(snapshot []byte) int {
 // first (and so does the loader), or nil.
 func eventID(ev []byte) []byte {
 	const prefix = `{"id":"`
-	if !bytes.HasPrefix(ev, []byte(prefix)) {
+	if len(ev) < len(prefix) || string(ev[:len(prefix)]) != prefix {
 		return nil
 	}
 	rest := ev[len(prefix):]
-	end := bytes.IndexByte(rest, '"')
+	end := indexByte(rest, '"')
 	if end <= 0 {
 		return nil
 	}
 	return rest[:end]
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
 }

@@ -1,12 +1,13 @@
 package core
 
-import "strings"
-
 // Strings are the widget's texts in one language.
 type Strings struct {
 	Lang string
-	// Prompt is the question above each kind of answer, by ask name.
-	Prompt map[string]string
+	// Prompts are the questions above each kind of answer, in the order
+	// of askNames; Prompt looks one up. An array, not a map: a map
+	// literal makes texts a table built by code at start-up (5 kB of code)
+	// rather than data.
+	Prompts [6]string
 	// Star and Stars label one star and n stars ("{n}" is replaced).
 	Star, Stars string
 	// Emoji labels the five emoji, worst first.
@@ -24,33 +25,27 @@ type Strings struct {
 }
 
 var texts = [...]Strings{{
-	Lang: "en",
-	Prompt: map[string]string{"stars": "How would you rate it?", "emoji": "How do you feel about it?",
-		"thumbs": "Was this helpful?", "nps": "How likely are you to recommend us to a friend?",
-		"csat": "How satisfied are you?", "ces": "How easy was it?"},
-	Star: "1 star", Stars: "{n} stars",
+	Lang:    "en",
+	Prompts: [6]string{"How would you rate it?", "How do you feel about it?", "Was this helpful?", "How likely are you to recommend us to a friend?", "How satisfied are you?", "How easy was it?"},
+	Star:    "1 star", Stars: "{n} stars",
 	Emoji: [5]string{"Very bad", "Bad", "Okay", "Good", "Great"},
 	CSAT:  [5]string{"Very unsatisfied", "Unsatisfied", "Neutral", "Satisfied", "Very satisfied"},
 	Yes:   "Yes", No: "No", Low: "Not at all likely", High: "Extremely likely", Hard: "Very difficult", Easy: "Very easy",
 	Comment: "Comment (optional)", Send: "Send", Thanks: "Thanks for your feedback!", Choose: "Choose an answer or write a comment first.",
 	Feedback: "Feedback", Close: "Close",
 }, {
-	Lang: "pt",
-	Prompt: map[string]string{"stars": "Como você avalia?", "emoji": "O que você achou?",
-		"thumbs": "Isso foi útil?", "nps": "Qual a probabilidade de você nos recomendar a um amigo?",
-		"csat": "Qual o seu nível de satisfação?", "ces": "Quão fácil foi?"},
-	Star: "1 estrela", Stars: "{n} estrelas",
+	Lang:    "pt",
+	Prompts: [6]string{"Como você avalia?", "O que você achou?", "Isso foi útil?", "Qual a probabilidade de você nos recomendar a um amigo?", "Qual o seu nível de satisfação?", "Quão fácil foi?"},
+	Star:    "1 estrela", Stars: "{n} estrelas",
 	Emoji: [5]string{"Muito ruim", "Ruim", "Regular", "Bom", "Ótimo"},
 	CSAT:  [5]string{"Muito insatisfeito", "Insatisfeito", "Neutro", "Satisfeito", "Muito satisfeito"},
 	Yes:   "Sim", No: "Não", Low: "Nada provável", High: "Muito provável", Hard: "Muito difícil", Easy: "Muito fácil",
 	Comment: "Comentário (opcional)", Send: "Enviar", Thanks: "Obrigado pela sua opinião!", Choose: "Escolha uma resposta ou escreva um comentário.",
 	Feedback: "Opinião", Close: "Fechar",
 }, {
-	Lang: "es",
-	Prompt: map[string]string{"stars": "¿Cómo lo calificarías?", "emoji": "¿Qué te pareció?",
-		"thumbs": "¿Te resultó útil?", "nps": "¿Qué probabilidad hay de que nos recomiendes a un amigo?",
-		"csat": "¿Qué tan satisfecho estás?", "ces": "¿Qué tan fácil fue?"},
-	Star: "1 estrella", Stars: "{n} estrellas",
+	Lang:    "es",
+	Prompts: [6]string{"¿Cómo lo calificarías?", "¿Qué te pareció?", "¿Te resultó útil?", "¿Qué probabilidad hay de que nos recomiendes a un amigo?", "¿Qué tan satisfecho estás?", "¿Qué tan fácil fue?"},
+	Star:    "1 estrella", Stars: "{n} estrellas",
 	Emoji: [5]string{"Muy mal", "Mal", "Regular", "Bien", "Genial"},
 	CSAT:  [5]string{"Muy insatisfecho", "Insatisfecho", "Neutral", "Satisfecho", "Muy satisfecho"},
 	Yes:   "Sí", No: "No", Low: "Nada probable", High: "Muy probable", Hard: "Muy difícil", Easy: "Muy fácil",
@@ -58,12 +53,29 @@ var texts = [...]Strings{{
 	Feedback: "Opinión", Close: "Cerrar",
 }}
 
+// askNames are the questions of data-rastro-ask, in the order of
+// Strings.Prompts.
+var askNames = [...]string{"stars", "emoji", "thumbs", "nps", "csat", "ces"}
+
+// Prompt returns the question above answers of kind ask (an Ask.Name).
+func (s *Strings) Prompt(ask string) string {
+	for i, n := range askNames {
+		if n == ask {
+			return s.Prompts[i]
+		}
+	}
+	return ""
+}
+
 // StringsFor returns the texts for a BCP 47 language tag ("pt-BR" -> pt),
 // English when the language is not one of pt, es, en.
 func StringsFor(lang string) *Strings {
-	base := strings.ToLower(lang)
-	if i := strings.IndexAny(base, "-_"); i >= 0 {
-		base = base[:i]
+	base := lowerASCII(lang)
+	for i := 0; i < len(base); i++ {
+		if base[i] == '-' || base[i] == '_' {
+			base = base[:i]
+			break
+		}
 	}
 	for i := range texts {
 		if texts[i].Lang == base {
@@ -78,7 +90,12 @@ func (s *Strings) StarLabel(n int) string {
 	if n == 1 {
 		return s.Star
 	}
-	return strings.Replace(s.Stars, "{n}", itoa(n), 1)
+	for i := 0; i+3 <= len(s.Stars); i++ {
+		if s.Stars[i:i+3] == "{n}" {
+			return s.Stars[:i] + itoa(n) + s.Stars[i+3:]
+		}
+	}
+	return s.Stars
 }
 
 func itoa(n int) string {
@@ -102,7 +119,7 @@ type Ask struct {
 // ParseAsks reads data-rastro-ask ("stars comment"); unknown names are
 // returned in bad. An empty attribute asks for stars.
 func ParseAsks(attr string) (asks []Ask, comment bool, bad []string) {
-	for _, f := range strings.FieldsFunc(attr, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' }) {
+	for _, f := range fields(attr) {
 		switch f {
 		case "stars", "star":
 			asks = append(asks, Ask{"stars", "star", 1, 5})

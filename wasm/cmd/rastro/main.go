@@ -7,11 +7,8 @@ package main
 
 import (
 	"math/rand/v2"
-	"strings"
 	"syscall/js"
-	"time"
 
-	"github.com/rastrohq/rastro/sdk/wire"
 	"github.com/rastrohq/rastro/wasm/core"
 )
 
@@ -47,6 +44,24 @@ type widget struct {
 }
 
 func main() {
+	// The task that instantiates the module also runs the Go runtime's
+	// start-up and this function; everything else happens in tasks of
+	// its own (start, then the UI), so that the page sees three shorter
+	// tasks rather than one long one. Calls made meanwhile wait in the
+	// loader's queue.
+	var f js.Func
+	f = js.FuncOf(func(js.Value, []js.Value) any {
+		f.Release()
+		start()
+		return nil
+	})
+	global.Call("setTimeout", f, 0)
+	select {}
+}
+
+// start sets the widget up: configuration, identity, stored events, the
+// calls queued so far, listeners; then it schedules the UI.
+func start() {
 	w := &widget{c: core.New()}
 	loader := global.Get("rastro")
 	cfg := js.Undefined()
@@ -57,7 +72,10 @@ func main() {
 		cfg = global.Get("Object").New()
 	}
 	w.c.Key = str(cfg.Get("key"))
-	w.c.Endpoint = strings.TrimRight(str(cfg.Get("endpoint")), "/")
+	w.c.Endpoint = str(cfg.Get("endpoint"))
+	for len(w.c.Endpoint) > 0 && w.c.Endpoint[len(w.c.Endpoint)-1] == '/' {
+		w.c.Endpoint = w.c.Endpoint[:len(w.c.Endpoint)-1]
+	}
 	w.c.Lang = str(document.Get("documentElement").Get("lang"))
 	if w.c.Lang == "" {
 		w.c.Lang = str(global.Get("navigator").Get("language"))
@@ -72,7 +90,7 @@ func main() {
 		w.c.Consent = false
 	}
 	w.btnCfg = buttonFromScript(cfg.Get("ds")) // calls replayed below may change it
-	w.storeKey = "rastro:q:" + w.c.Key + ":" + wire.NewID()[24:]
+	w.storeKey = "rastro:q:" + w.c.Key + ":" + w.c.ID()[24:]
 	w.adoptStored()
 
 	w.tickFn = js.FuncOf(func(js.Value, []js.Value) any { w.tick(); return nil })
@@ -125,7 +143,6 @@ func main() {
 		return nil
 	})
 	global.Call("setTimeout", ui, 0)
-	select {}
 }
 
 // api handles one call rastro(method, ...args). A call to flush carries
@@ -181,7 +198,7 @@ func (w *widget) api(args []js.Value) {
 	case r.Queued:
 		w.dirty = true
 		w.persistSoon()
-		w.schedule(w.c.FlushInterval)
+		w.schedule(int64(w.c.FlushInterval))
 	}
 }
 
@@ -213,9 +230,10 @@ func toArg(v js.Value, depth int) core.Arg {
 	return core.Arg{T: core.Other}
 }
 
-// schedule runs tick after d unless a tick is due sooner. A burst of
-// calls sets one timer: each call into JavaScript costs main-thread time.
-func (w *widget) schedule(d time.Duration) {
+// schedule runs tick after d milliseconds unless a tick is due sooner. A
+// burst of calls sets one timer: each call into JavaScript costs
+// main-thread time.
+func (w *widget) schedule(d int64) {
 	if !w.timer.IsUndefined() {
 		if d > 0 || w.timerSoon {
 			return
@@ -223,7 +241,7 @@ func (w *widget) schedule(d time.Duration) {
 		global.Call("clearTimeout", w.timer)
 	}
 	w.timerSoon = d <= 0
-	w.timer = global.Call("setTimeout", w.tickFn, d.Milliseconds())
+	w.timer = global.Call("setTimeout", w.tickFn, d)
 }
 
 // tick stores the queue and sends the next batch.
@@ -262,7 +280,7 @@ func (w *widget) tick() {
 		w.done(0, "")
 		return nil
 	})
-	global.Call("fetch", w.c.Endpoint+wire.BatchPath, init).Call("then", onOK, onErr)
+	global.Call("fetch", w.c.Endpoint+core.BatchPath, init).Call("then", onOK, onErr)
 }
 
 func (w *widget) done(status int, retryAfter string) {
@@ -325,7 +343,7 @@ func (w *widget) leave() {
 	if nav.Get("sendBeacon").Type() != js.TypeFunction {
 		return
 	}
-	url := w.c.Endpoint + wire.BatchPath + "?key=" + global.Call("encodeURIComponent", w.c.Key).String()
+	url := w.c.Endpoint + core.BatchPath + "?key=" + global.Call("encodeURIComponent", w.c.Key).String()
 	for _, b := range w.c.Beacons() {
 		if !nav.Call("sendBeacon", url, string(b)).Bool() {
 			break // over the browser's in-flight quota; the rest stays stored
@@ -364,7 +382,7 @@ func (w *widget) adoptStored() {
 	prefix := "rastro:q:" + w.c.Key + ":"
 	var keys []string
 	for i, n := 0, ls.Get("length").Int(); i < n; i++ {
-		if k := str(ls.Call("key", i)); strings.HasPrefix(k, prefix) {
+		if k := str(ls.Call("key", i)); len(k) > len(prefix) && k[:len(prefix)] == prefix {
 			keys = append(keys, k)
 		}
 	}
@@ -382,7 +400,7 @@ func (w *widget) adoptStored() {
 func (w *widget) identity(storage, key string) string {
 	id := storageGet(storage, key)
 	if id == "" {
-		id = wire.NewID()
+		id = w.c.ID()
 		storageSet(storage, key, id)
 	}
 	return id

@@ -4,7 +4,6 @@ package main
 
 import (
 	"strconv"
-	"strings"
 	"syscall/js"
 
 	"github.com/rastrohq/rastro/wasm/core"
@@ -105,7 +104,7 @@ func (w *widget) mount(host js.Value) {
 	var bad []string
 	tp.asks, tp.comment, bad = core.ParseAsks(attr(host, "data-rastro-ask"))
 	for _, b := range bad {
-		console.Call("warn", "rastro: data-rastro-ask of touchpoint "+strconv.Quote(tp.name)+": unknown question "+strconv.Quote(b)+"; use stars, emoji, thumbs, nps, csat, ces, comment")
+		console.Call("warn", "rastro: data-rastro-ask of touchpoint "+core.Quote(tp.name)+": unknown question "+core.Quote(b)+"; use stars, emoji, thumbs, nps, csat, ces, comment")
 	}
 	tp.sel = make([]int, len(tp.asks))
 	setAttr(host, "data-rastro-id", len(w.tps))
@@ -130,30 +129,30 @@ func (w *widget) rerender() {
 
 func (w *widget) render(tp *touchpoint) {
 	t := w.text
-	var b strings.Builder
+	var b []byte
 	if w.sheet.IsUndefined() && tp.button == nil {
-		b.WriteString("<style>" + css + "</style>")
+		b = append(b, "<style>"+css+"</style>"...)
 	}
 	var question string
 	if tp.button != nil {
 		question = tp.button.Question
-		b.WriteString(`<div class="hd"><h2 id="bt">` + esc(w.buttonLabel()) + `</h2><button type="button" class="x" aria-label="` + esc(t.Close) + `">✕</button></div>`)
+		b = append(b, `<div class="hd"><h2 id="bt">`+esc(w.buttonLabel())+`</h2><button type="button" class="x" aria-label="`+esc(t.Close)+`">✕</button></div>`...)
 	} else {
 		question = attr(tp.host, "data-rastro-question")
 	}
-	b.WriteString(`<form part="form" novalidate lang="` + t.Lang + `">`)
+	b = append(b, `<form part="form" novalidate lang="`+t.Lang+`">`...)
 	for i, a := range tp.asks {
 		tp.sel[i] = -1
 		is := strconv.Itoa(i)
-		q := t.Prompt[a.Name]
+		q := t.Prompt(a.Name)
 		if i == 0 && question != "" {
 			q = question
 		}
-		b.WriteString(`<div class="q" id="q` + is + `">` + esc(q) + `</div><div class="g ` + a.Kind + `" role="radiogroup" aria-labelledby="q` + is + `"`)
+		b = append(b, `<div class="q" id="q`+is+`">`+esc(q)+`</div><div class="g `+a.Kind+`" role="radiogroup" aria-labelledby="q`+is+`"`...)
 		if a.Name == "nps" || a.Name == "ces" {
-			b.WriteString(` aria-describedby="h` + is + `"`)
+			b = append(b, ` aria-describedby="h`+is+`"`...)
 		}
-		b.WriteString(` data-a="` + is + `">`)
+		b = append(b, ` data-a="`+is+`">`...)
 		first := true
 		for _, v := range values(a) {
 			label, glyph := labelFor(t, a, v)
@@ -161,28 +160,28 @@ func (w *widget) render(tp *touchpoint) {
 			if first {
 				tab, first = "0", false
 			}
-			b.WriteString(`<button type="button" role="radio" aria-checked="false" tabindex="` + tab + `" data-v="` + strconv.Itoa(v) + `" aria-label="` + esc(label) + `">` + glyph + `</button>`)
+			b = append(b, `<button type="button" role="radio" aria-checked="false" tabindex="`+tab+`" data-v="`+strconv.Itoa(v)+`" aria-label="`+esc(label)+`">`+glyph+`</button>`...)
 		}
-		b.WriteString(`</div>`)
+		b = append(b, `</div>`...)
 		switch a.Name {
 		case "nps":
-			b.WriteString(`<div class="h" id="h` + is + `"><span>0 = ` + esc(t.Low) + `</span><span>10 = ` + esc(t.High) + `</span></div>`)
+			b = append(b, `<div class="h" id="h`+is+`"><span>0 = `+esc(t.Low)+`</span><span>10 = `+esc(t.High)+`</span></div>`...)
 		case "ces":
-			b.WriteString(`<div class="h" id="h` + is + `"><span>1 = ` + esc(t.Hard) + `</span><span>7 = ` + esc(t.Easy) + `</span></div>`)
+			b = append(b, `<div class="h" id="h`+is+`"><span>1 = `+esc(t.Hard)+`</span><span>7 = `+esc(t.Easy)+`</span></div>`...)
 		}
 	}
 	if tp.comment {
-		b.WriteString(`<label class="q" for="c">` + esc(t.Comment) + `</label><textarea id="c" maxlength="2000"></textarea>`)
+		b = append(b, `<label class="q" for="c">`+esc(t.Comment)+`</label><textarea id="c" maxlength="2000"></textarea>`...)
 	}
 	if core.NeedsSubmit(tp.asks, tp.comment) {
-		b.WriteString(`<button type="submit" class="s">` + esc(t.Send) + `</button>`)
+		b = append(b, `<button type="submit" class="s">`+esc(t.Send)+`</button>`...)
 	}
-	b.WriteString(`</form><p class="t" tabindex="-1" hidden>` + esc(t.Thanks) + `</p><div class="l" role="status" aria-live="polite"></div>`)
+	b = append(b, `</form><p class="t" tabindex="-1" hidden>`+esc(t.Thanks)+`</p><div class="l" role="status" aria-live="polite"></div>`...)
 	if tp.button != nil {
-		w.renderButton(tp, b.String())
+		w.renderButton(tp, string(b))
 		return
 	}
-	tp.root.Set("innerHTML", b.String())
+	tp.root.Set("innerHTML", string(b))
 	if !w.sheet.IsUndefined() {
 		tp.root.Set("adoptedStyleSheets", []any{w.sheet})
 	}
@@ -224,8 +223,8 @@ func (w *widget) onUI(_ js.Value, args []js.Value) any {
 	defer func() { _ = recover() }()
 	ev := args[0]
 	root := ev.Get("currentTarget")
-	id, err := strconv.Atoi(attr(root.Get("host"), "data-rastro-id"))
-	if err != nil || id < 0 || id >= len(w.tps) {
+	id, ok := core.Atoi(attr(root.Get("host"), "data-rastro-id"))
+	if !ok || id < 0 || id >= len(w.tps) {
 		return nil
 	}
 	tp := w.tps[id]
@@ -304,17 +303,17 @@ func (w *widget) choose(tp *touchpoint, btn js.Value) {
 		return
 	}
 	group := btn.Get("parentElement")
-	ai, err := strconv.Atoi(attr(group, "data-a"))
-	if err != nil || ai >= len(tp.asks) {
+	ai, ok := core.Atoi(attr(group, "data-a"))
+	if !ok || ai < 0 || ai >= len(tp.asks) {
 		return
 	}
-	v, _ := strconv.Atoi(attr(btn, "data-v"))
+	v, _ := core.Atoi(attr(btn, "data-v"))
 	tp.sel[ai] = v
 	star := tp.asks[ai].Name == "stars"
 	btns := group.Call("querySelectorAll", "[role=radio]")
 	for i, n := 0, btns.Length(); i < n; i++ {
 		b := btns.Index(i)
-		bv, _ := strconv.Atoi(attr(b, "data-v"))
+		bv, _ := core.Atoi(attr(b, "data-v"))
 		checked, tab := "false", "-1"
 		if bv == v {
 			checked, tab = "true", "0"
@@ -337,7 +336,7 @@ func (w *widget) submit(tp *touchpoint) {
 	}
 	text := ""
 	if tp.comment {
-		text = strings.TrimSpace(str(tp.root.Call("getElementById", "c").Get("value")))
+		text = core.TrimSpace(str(tp.root.Call("getElementById", "c").Get("value")))
 	}
 	any := text != ""
 	for _, s := range tp.sel {
@@ -379,29 +378,34 @@ func (w *widget) capture(kind, touchpoint string, v core.Arg) {
 	}
 }
 
-// esc escapes text for HTML.
+// esc escapes text for HTML. Byte by byte: the characters it escapes are
+// ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte character.
 func esc(s string) string {
-	if !strings.ContainsAny(s, `<>&"'`) {
+	var b []byte
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch s[i] {
+		case '<':
+			rep = "&lt;"
+		case '>':
+			rep = "&gt;"
+		case '&':
+			rep = "&amp;"
+		case '"':
+			rep = "&#34;"
+		case '\'':
+			rep = "&#39;"
+		default:
+			continue
+		}
+		b = append(append(b, s[start:i]...), rep...)
+		start = i + 1
+	}
+	if b == nil {
 		return s
 	}
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '"':
-			b.WriteString("&#34;")
-		case '\'':
-			b.WriteString("&#39;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	return string(append(b, s[start:]...))
 }
 
 // DOM helpers: one call site each, as every call into JavaScript costs

@@ -28,9 +28,9 @@ type line struct {
 
 func main() {
 	out := json.NewEncoder(os.Stdout)
-	at := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC).UnixMilli()
 	c := core.New()
-	c.Now = func() time.Time { return at }
+	c.Now = func() int64 { return at }
 	c.BatchEvents = 3
 	call := func(step, method string, args ...core.Arg) {
 		r := c.Call(method, args)
@@ -48,7 +48,7 @@ func main() {
 	body, n := c.Batch()
 	_ = out.Encode(line{Step: "batch", Body: string(body), N: n, Len: c.Queue.Len()})
 	wait, _ := c.Done(503, "7", 0)
-	_ = out.Encode(line{Step: "retry-after", WaitMS: wait.Milliseconds(), Len: c.Queue.Len()})
+	_ = out.Encode(line{Step: "retry-after", WaitMS: wait, Len: c.Queue.Len()})
 	body, n = c.Batch()
 	_ = out.Encode(line{Step: "batch-again", Body: string(body), N: n, Len: c.Queue.Len()})
 	_, _ = c.Done(200, "", 0)

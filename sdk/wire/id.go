@@ -122,5 +122,5 @@ func IDTime(id string) (Time, bool) {
 		}
 		ms = ms<<4 | int64(d)
 	}
-	return unixMilli(ms), true
+	return UnixMilli(ms), true
 }

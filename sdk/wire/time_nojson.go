@@ -2,6 +2,8 @@
 
 package wire
 
+import "strconv"
+
 // The browser build (build tag rastro_nojson) of this package does not
 // import package time: time's initialization and what it reaches (godebug
 // settings, bisect, syscall) cost an empty GOOS=js module 37 kB brotli,
@@ -20,8 +22,6 @@ type Time struct {
 
 // UnixMilli returns the instant ms milliseconds after 1970-01-01 UTC.
 func UnixMilli(ms int64) Time { return Time{ms: ms, set: true} }
-
-func unixMilli(ms int64) Time { return UnixMilli(ms) }
 
 // IsZero reports whether t is the zero Time (not set).
 func (t Time) IsZero() bool { return !t.set }
@@ -74,109 +74,27 @@ const (
 // Milliseconds returns d in whole milliseconds, rounded toward zero.
 func (d Duration) Milliseconds() int64 { return int64(d / Millisecond) }
 
-// String formats d as time.Duration.String does: "24h0m0s", "1.5s",
-// "300ms", "0s".
-func (d Duration) String() string {
-	if d == 0 {
-		return "0s"
-	}
-	var b [32]byte
-	i := len(b)
-	u := uint64(d)
-	neg := d < 0
-	if neg {
-		u = -u
-	}
-	if u < uint64(Second) {
-		// Below a second: one unit, with a fraction.
-		prec := 0
-		i--
-		b[i] = 's'
-		switch {
-		case u < uint64(Microsecond):
-			i--
-			b[i] = 'n'
-		case u < uint64(Millisecond):
-			prec = 3
-			i -= 2
-			copy(b[i:], "µ")
+// durationText formats d for an error message in whole seconds
+// ("86400s"): time.Duration.String's formatting would cost the module
+// several kB for a message the widget never shows.
+func durationText(d Duration) string { return strconv.FormatInt(int64(d/Second), 10) + "s" }
+
+// quote returns s in double quotes for an error message: quotes,
+// backslashes and control bytes escaped as \" \\ and \xNN, everything else
+// as it is. The standard build uses strconv.Quote, whose table of printable
+// characters would cost the module 5.8 kB brotli.
+func quote(s string) string {
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c == 0x7f:
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
 		default:
-			prec = 6
-			i--
-			b[i] = 'm'
-		}
-		i = fmtFrac(b[:i], u, prec)
-		u /= pow10(prec)
-		i = fmtInt(b[:i], u)
-	} else {
-		i--
-		b[i] = 's'
-		i = fmtFrac(b[:i], u, 9)
-		u /= uint64(Second)
-		i = fmtInt(b[:i], u%60)
-		u /= 60
-		if u > 0 {
-			i--
-			b[i] = 'm'
-			i = fmtInt(b[:i], u%60)
-			u /= 60
-			if u > 0 {
-				i--
-				b[i] = 'h'
-				i = fmtInt(b[:i], u)
-			}
+			b = append(b, c)
 		}
 	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
-
-func pow10(n int) uint64 {
-	p := uint64(1)
-	for range n {
-		p *= 10
-	}
-	return p
-}
-
-// fmtFrac writes the last prec digits of v as a fraction (".5"), without
-// trailing zeros and nothing when they are all zero, at the end of buf,
-// and returns the index where it starts.
-func fmtFrac(buf []byte, v uint64, prec int) int {
-	i := len(buf)
-	printed := false
-	for range prec {
-		digit := v % 10
-		printed = printed || digit != 0
-		if printed {
-			i--
-			buf[i] = byte(digit) + '0'
-		}
-		v /= 10
-	}
-	if printed {
-		i--
-		buf[i] = '.'
-	}
-	return i
-}
-
-// fmtInt writes v in decimal at the end of buf and returns the index where
-// it starts.
-func fmtInt(buf []byte, v uint64) int {
-	i := len(buf)
-	if v == 0 {
-		i--
-		buf[i] = '0'
-		return i
-	}
-	for v > 0 {
-		i--
-		buf[i] = byte(v%10) + '0'
-		v /= 10
-	}
-	return i
+	return string(append(b, '"'))
 }

@@ -19,4 +19,9 @@ const (
 	hour   = time.Hour
 )
 
-func unixMilli(ms int64) Time { return time.UnixMilli(ms) }
+// UnixMilli returns the instant ms milliseconds after 1970-01-01 UTC, as
+// time.UnixMilli does; the browser build has the same function.
+func UnixMilli(ms int64) Time { return time.UnixMilli(ms) }
+
+// durationText formats d for an error message ("24h0m0s").
+func durationText(d Duration) string { return d.String() }

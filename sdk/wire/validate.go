@@ -159,7 +159,7 @@ func (e *Event) Check(l *Limits, now Time) error {
 	// and cost more than the rest of the checks together.
 	if !e.OccurredAt.IsZero() && e.OccurredAt.Unix()-now.Unix() >= int64(l.MaxFuture/second)-1 &&
 		e.OccurredAt.After(now.Add(l.MaxFuture)) {
-		return fieldErr("occurred_at", "lies more than "+l.MaxFuture.String()+" in the future")
+		return fieldErr("occurred_at", "lies more than "+durationText(l.MaxFuture)+" in the future")
 	}
 	if err := e.validateValue(def, rated); err != nil {
 		return err
@@ -326,54 +326,3 @@ func truncate(s string, n int) string {
 func finite(f float64) bool { return f-f == 0 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
-
-// quote returns s in double quotes, as strconv.Quote does for printable
-// text: backslash escapes for quotes, backslashes and control characters,
-// \x for bytes that are not UTF-8. Unlike strconv.Quote it keeps every
-// other character as it is, which spares the browser build strconv's
-// tables of printable characters; the text only names a bad value in an
-// error message.
-func quote(s string) string {
-	const hex = "0123456789abcdef"
-	b := make([]byte, 0, len(s)+2)
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
-			} else {
-				b = append(b, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\a':
-			b = append(b, '\\', 'a')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\v':
-			b = append(b, '\\', 'v')
-		default:
-			if c < 0x20 || c == 0x7f {
-				b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
-			} else {
-				b = append(b, c)
-			}
-		}
-		i++
-	}
-	return string(append(b, '"'))
-}

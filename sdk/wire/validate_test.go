@@ -4,7 +4,6 @@ package wire
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -155,15 +154,4 @@ func TestIDs(t *testing.T) {
 	require.Equal(t, u.String(), string(u.Append(nil)))
 	// The clock going back never makes a smaller id.
 	require.Greater(t, NewIDAt(at.Add(-time.Hour)), u.String())
-}
-
-func TestQuote(t *testing.T) {
-	// Printable text comes out as strconv.Quote makes it, so error
-	// messages read as they always did.
-	for _, s := range []string{"", "star", `a"b`, `back\slash`, "tab\there", "new\nline", "\x00\x1f\x7f", "ação ⭐", "日本語"} {
-		require.Equal(t, strconv.Quote(s), quote(s), "%q", s)
-	}
-	// Bytes that are not UTF-8 are escaped; other characters are kept.
-	require.Equal(t, `"a\xff\xfeb"`, quote("a\xff\xfeb"))
-	require.Equal(t, "\"zero\u200bwidth\"", quote("zero\u200bwidth"))
 }

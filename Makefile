@@ -35,6 +35,7 @@ deps:
 ## test: every test, -race, browser tests included
 test: deps widget
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -tags rastro_nojson ./sdk/wire/
 	cd bench && $(GO) test -race -count=1 -timeout 10m ./...
 
 ## test-short: the fast unit tests only

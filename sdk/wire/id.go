@@ -3,22 +3,7 @@ package wire
 import (
 	"math/rand/v2"
 	"sync/atomic"
-	"time"
 )
-
-// NewID returns a new UUIDv7 (RFC 9562) in its canonical 36-character form.
-// IDs from one process are strictly increasing, so stores that key on them
-// insert in order. It is safe for concurrent use.
-func NewID() string {
-	var b [36]byte
-	return string(AppendID(b[:0]))
-}
-
-// AppendID appends a new UUIDv7 in canonical form to dst.
-func AppendID(dst []byte) []byte {
-	u := ids.next(time.Now())
-	return appendUUID(dst, u)
-}
 
 // UUID is a UUIDv7 in binary form, for callers that keep many ids and
 // format them later (the SDK's queue does).
@@ -26,7 +11,7 @@ type UUID [16]byte
 
 // NewUUIDAt returns a new UUIDv7 for the time now; it draws from the same
 // strictly increasing sequence as NewID.
-func NewUUIDAt(now time.Time) UUID { return ids.next(now) }
+func NewUUIDAt(now Time) UUID { return ids.next(now) }
 
 // String returns u in canonical 36-character form.
 func (u UUID) String() string {
@@ -40,7 +25,7 @@ func (u UUID) Append(dst []byte) []byte { return appendUUID(dst, u) }
 // NewIDAt is NewID with the time given by the caller, for callers that
 // already hold the current time (reading the clock costs about 50 ns on
 // some machines). Ids stay strictly increasing even if now goes back.
-func NewIDAt(now time.Time) string {
+func NewIDAt(now Time) string {
 	var b [36]byte
 	return string(appendUUID(b[:0], ids.next(now)))
 }
@@ -63,7 +48,7 @@ type idGen struct {
 
 var ids idGen
 
-func (g *idGen) next(now time.Time) [16]byte {
+func (g *idGen) next(now Time) [16]byte {
 	ms := uint64(now.UnixMilli()) & (1<<48 - 1)
 	r2 := rand.Uint64()
 	var cur uint64
@@ -116,9 +101,9 @@ func appendUUID(dst []byte, u [16]byte) []byte {
 
 // IDTime returns the millisecond timestamp of a UUIDv7 in canonical form,
 // and false if id is not one.
-func IDTime(id string) (time.Time, bool) {
+func IDTime(id string) (Time, bool) {
 	if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[14] != '7' {
-		return time.Time{}, false
+		return Time{}, false
 	}
 	var ms int64
 	for i := 0; i < 13; i++ {
@@ -133,9 +118,9 @@ func IDTime(id string) (time.Time, bool) {
 		case c >= 'a' && c <= 'f':
 			d = c - 'a' + 10
 		default:
-			return time.Time{}, false
+			return Time{}, false
 		}
 		ms = ms<<4 | int64(d)
 	}
-	return time.UnixMilli(ms), true
+	return UnixMilli(ms), true
 }

@@ -3,7 +3,6 @@ package wire
 import (
 	"math"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -25,7 +24,7 @@ type Limits struct {
 	MaxContextBytes int
 	// MaxFuture bounds how far OccurredAt may lie ahead of now, for clock
 	// skew. Defaults to 24h.
-	MaxFuture time.Duration
+	MaxFuture Duration
 	// MaxBatchEvents bounds the events of one batch. Defaults to 500.
 	MaxBatchEvents int
 	// MaxBatchBytes bounds the uncompressed body of one batch. Defaults to
@@ -65,7 +64,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxBatchEvents, 500)
 	def(&l.MaxBatchBytes, 512<<10)
 	if l.MaxFuture <= 0 {
-		l.MaxFuture = 24 * time.Hour
+		l.MaxFuture = 24 * hour
 	}
 	return l
 }
@@ -89,13 +88,13 @@ func fieldErr(field, reason string) *FieldError {
 // Validate checks e against l (zero fields meaning the defaults) and returns
 // a *FieldError naming the first bad field, or nil. now is the time
 // occurred_at is checked against.
-func (e *Event) Validate(l Limits, now time.Time) error { return e.Check(&l, now) }
+func (e *Event) Validate(l Limits, now Time) error { return e.Check(&l, now) }
 
 // Check is Validate with the limits passed by pointer, for the hot paths
 // that check every event against the same limits (the SDK's Capture, the
 // collector's handlers): copying Limits costs a few nanoseconds an event.
 // l must not be nil; it is only read.
-func (e *Event) Check(l *Limits, now time.Time) error {
+func (e *Event) Check(l *Limits, now Time) error {
 	if !l.complete() {
 		d := l.withDefaults()
 		l = &d
@@ -114,7 +113,7 @@ func (e *Event) Check(l *Limits, now time.Time) error {
 	// under a hundred).
 	def, rated := e.Kind.DefaultScale()
 	if !rated && e.Kind != KindClick && e.Kind != KindComment {
-		return fieldErr("kind", "unknown kind "+strconv.Quote(truncate(string(e.Kind), 32)))
+		return fieldErr("kind", "unknown kind "+quote(truncate(string(e.Kind), 32)))
 	}
 	if e.Touchpoint == "" {
 		return fieldErr("touchpoint", "is required")
@@ -123,7 +122,7 @@ func (e *Event) Check(l *Limits, now time.Time) error {
 		return err
 	}
 	if e.Channel != "" && !e.Channel.Valid() {
-		return fieldErr("channel", "unknown channel "+strconv.Quote(truncate(string(e.Channel), 32)))
+		return fieldErr("channel", "unknown channel "+quote(truncate(string(e.Channel), 32)))
 	}
 	// One statement per field rather than a loop over {name, value} pairs:
 	// the pairs make escape analysis leak the event's contents (costing the
@@ -158,9 +157,9 @@ func (e *Event) Check(l *Limits, now time.Time) error {
 	}
 	// Whole seconds first: time.Add and After handle monotonic readings
 	// and cost more than the rest of the checks together.
-	if !e.OccurredAt.IsZero() && e.OccurredAt.Unix()-now.Unix() >= int64(l.MaxFuture/time.Second)-1 &&
+	if !e.OccurredAt.IsZero() && e.OccurredAt.Unix()-now.Unix() >= int64(l.MaxFuture/second)-1 &&
 		e.OccurredAt.After(now.Add(l.MaxFuture)) {
-		return fieldErr("occurred_at", "lies more than "+l.MaxFuture.String()+" in the future")
+		return fieldErr("occurred_at", "lies more than "+durationText(l.MaxFuture)+" in the future")
 	}
 	if err := e.validateValue(def, rated); err != nil {
 		return err
@@ -196,7 +195,7 @@ func (e *Event) Check(l *Limits, now time.Time) error {
 			return fieldErr("props", "has an empty key")
 		}
 		if len(k) > l.MaxPropBytes || !utf8.ValidString(k) {
-			return fieldErr("props", "key "+strconv.Quote(truncate(k, 32))+" is too long or not UTF-8")
+			return fieldErr("props", "key "+quote(truncate(k, 32))+" is too long or not UTF-8")
 		}
 		if len(v) > l.MaxPropBytes || !utf8.ValidString(v) {
 			return fieldErr("props."+truncate(k, 64), "is over the limit of "+strconv.Itoa(l.MaxPropBytes)+" bytes or not UTF-8")

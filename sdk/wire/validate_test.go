@@ -1,3 +1,5 @@
+//go:build !rastro_nojson
+
 package wire
 
 import (

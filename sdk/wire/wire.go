@@ -1,7 +1,5 @@
 package wire
 
-import "time"
-
 //go:generate go tool easyjson -all -build_tags !rastro_nojson wire.go
 //go:generate go tool easyjson -build_tags !rastro_nojson codec.go
 
@@ -15,7 +13,7 @@ const BatchPath = "/v1/batch"
 type Batch struct {
 	// SentAt is when the client sent the batch; the collector uses it to
 	// correct client clock skew.
-	SentAt time.Time `json:"sent_at"`
+	SentAt Time `json:"sent_at"`
 	// SDK names the library that sent the batch.
 	SDK SDKInfo `json:"sdk"`
 	// Events are the captured traces, at most Limits.MaxBatchEvents.
@@ -41,7 +39,7 @@ type Event struct {
 	// Journey names the customer journey the touchpoint belongs to.
 	Journey string `json:"journey,omitempty"`
 	// OccurredAt is when the customer acted; the zero time means "when received".
-	OccurredAt time.Time `json:"occurred_at"`
+	OccurredAt Time `json:"occurred_at"`
 
 	AnonymousID   string `json:"anonymous_id,omitempty"`
 	UserID        string `json:"user_id,omitempty"`

@@ -1,0 +1,27 @@
+//go:build !rastro_nojson
+
+package wire
+
+import "time"
+
+// Time is the type of the protocol's instants, Event.OccurredAt and
+// Batch.SentAt: time.Time. In the browser build (build tag rastro_nojson)
+// it is this package's millisecond instant instead, so that the widget's
+// module does not link package time (see time_nojson.go).
+type Time = time.Time
+
+// Duration is time.Duration; in the browser build, this package's own (see
+// Time).
+type Duration = time.Duration
+
+const (
+	second = time.Second
+	hour   = time.Hour
+)
+
+// UnixMilli returns the instant ms milliseconds after 1970-01-01 UTC, as
+// time.UnixMilli does; the browser build has the same function.
+func UnixMilli(ms int64) Time { return time.UnixMilli(ms) }
+
+// durationText formats d for an error message ("24h0m0s").
+func durationText(d Duration) string { return d.String() }

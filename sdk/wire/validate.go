@@ -275,9 +275,10 @@ func checkName(field, v string, max int) error {
 		return fieldErr(field, "is "+strconv.Itoa(len(v))+" bytes, over the limit of "+strconv.Itoa(max))
 	}
 	// Eight bytes at a time while every byte is printable ASCII, the usual
-	// case; anything else takes the byte loop below.
+	// case; anything else takes the byte loop below. The browser build
+	// (wordChecks false) leaves it all to that loop, for less code.
 	i := 0
-	for ; i+8 <= len(v); i += 8 {
+	for ; wordChecks && i+8 <= len(v); i += 8 {
 		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
 			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
 		const lo, hi = 0x0101010101010101, 0x8080808080808080

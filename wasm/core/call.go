@@ -1,6 +1,10 @@
 package core
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/rastrohq/rastro/sdk/wire"
+)
 
 // Type is the JavaScript type of an Arg.
 type Type uint8
@@ -143,7 +147,7 @@ func (c *Core) Call(method string, args []Arg) (r Result) {
 		return r
 	}
 	kind := method
-	if !validKind(kind) || kind == "qa" {
+	if !wire.Kind(kind).Valid() || kind == "qa" {
 		return warn("unknown method; use init, star, emoji, thumbs, nps, csat, ces, comment, click, identify, consent, button or flush")
 	}
 	if !c.Consent {
@@ -156,10 +160,10 @@ func (c *Core) Call(method string, args []Arg) (r Result) {
 	// One clock read per event: in the browser each costs two calls into
 	// JavaScript.
 	now := c.now()
-	ev := Event{ID: c.NewID(now), Kind: kind, Touchpoint: tp.S, Channel: c.Channel, Journey: c.Journey,
-		OccurredAt: now, AnonymousID: c.AnonymousID, UserID: c.UserID, SessionID: c.SessionID, Lang: c.Lang}
+	ev := wire.Event{ID: wire.NewIDAt(wire.UnixMilli(now)), Kind: wire.Kind(kind), Touchpoint: tp.S, Channel: wire.Channel(c.Channel),
+		Journey: c.Journey, OccurredAt: wire.UnixMilli(now), AnonymousID: c.AnonymousID, UserID: c.UserID, SessionID: c.SessionID, Lang: c.Lang}
 	if c.URL != "" || c.Referrer != "" || c.UserAgent != "" {
-		ev.Context = &Context{URL: c.URL, Referrer: c.Referrer, UserAgent: c.UserAgent}
+		ev.Context = &wire.Context{URL: c.URL, Referrer: c.Referrer, UserAgent: c.UserAgent}
 	}
 	val := arg(1)
 	opts := arg(2)
@@ -226,7 +230,7 @@ func (c *Core) Call(method string, args []Arg) (r Result) {
 	default:
 		return warn("argument 4 (options) must be an object, got " + opts.typeName())
 	}
-	if field, reason := ev.Validate(); field != "" {
+	if field, reason := validate(&ev, now); field != "" {
 		switch field {
 		case "touchpoint":
 			return warn("argument 2 (touchpoint) " + reason)
@@ -260,7 +264,7 @@ func (c *Core) init(o map[string]Arg, warn func(string) Result) Result {
 			var s string
 			s, ok = str()
 			c.Channel = s
-			ok = ok && validChannel(s)
+			ok = ok && wire.Channel(s).Valid()
 		case "userId":
 			c.UserID, ok = str()
 		case "consent":
@@ -289,7 +293,7 @@ func (c *Core) init(o map[string]Arg, warn func(string) Result) Result {
 }
 
 // applyOptions copies the options of a capture call into ev.
-func applyOptions(ev *Event, o map[string]Arg) string {
+func applyOptions(ev *wire.Event, o map[string]Arg) string {
 	for k, v := range o {
 		var ok bool
 		switch k {
@@ -341,6 +345,21 @@ func checkID(s string) string {
 		return "is longer than 256 bytes"
 	}
 	return ""
+}
+
+// limits are the collector's defaults, which the widget's events must meet.
+var limits = wire.DefaultLimits()
+
+// validate checks ev with wire's one validation and returns the field it
+// names and why, or two empty strings.
+func validate(ev *wire.Event, now int64) (field, reason string) {
+	if err := ev.Check(&limits, wire.UnixMilli(now)); err != nil {
+		if fe, ok := err.(*wire.FieldError); ok {
+			return fe.Field, fe.Reason
+		}
+		return "event", err.Error()
+	}
+	return "", ""
 }
 
 func num(f float64) *float64 { return &f }

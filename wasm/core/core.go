@@ -1,6 +1,10 @@
 package core
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/rastrohq/rastro/sdk/wire"
+)
 
 // SDKName and SDKVersion name the widget in every batch.
 const (
@@ -37,8 +41,7 @@ type Core struct {
 	// the platform's clock (Date.now in a browser).
 	Now func() int64
 
-	attempt int    // failed sends in a row
-	lastID  uint64 // the last id's milliseconds<<12 | counter
+	attempt int // failed sends in a row
 }
 
 // New returns a Core with defaults filled in.
@@ -54,8 +57,8 @@ func (c *Core) now() int64 {
 	return clock()
 }
 
-// ID returns a new UUIDv7 for the current time (see NewID).
-func (c *Core) ID() string { return c.NewID(c.now()) }
+// ID returns a new UUIDv7 for the current time (wire.NewIDAt).
+func (c *Core) ID() string { return wire.NewIDAt(wire.UnixMilli(c.now())) }
 
 // MaxBeaconBytes keeps one beacon under the browsers' 64 KiB limit for
 // sendBeacon and keepalive fetches.

@@ -1,43 +1,12 @@
 package core
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/rastrohq/rastro/sdk/wire"
 )
-
-func f64(f float64) *float64 { return &f }
-
-// TestAppendEventMatchesWire: the hand-written encoder and wire's codec
-// agree on every field.
-func TestAppendEventMatchesWire(t *testing.T) {
-	at := time.Date(2026, 11, 24, 12, 30, 1, 123000000, time.UTC) // the widget keeps milliseconds, as Date.now gives them
-	for _, ev := range []wire.Event{
-		{ID: wire.NewID(), Kind: wire.KindStar, Touchpoint: "checkout.payment", Channel: wire.ChannelWeb, OccurredAt: at, UserID: "u-42", Value: f64(4)},
-		{ID: wire.NewID(), Kind: wire.KindQA, Touchpoint: "call", Value: f64(87.5), ScaleMin: f64(0), ScaleMax: f64(100), AgentID: "a", InteractionID: "i", Journey: "j"},
-		{ID: wire.NewID(), Kind: wire.KindComment, Touchpoint: "t", Text: "Ótimo \"app\" <3\n\t\x01\u2028\u2029\\ \xff", Lang: "pt-BR",
-			Context: &wire.Context{URL: "https://x.test/?a=1&b=2", UserAgent: "ua", Referrer: "r", AppVersion: "1"}, Props: map[string]string{"z": "1", "a": "2", "é": "ü"}},
-		{ID: wire.NewID(), Kind: wire.KindEmoji, Touchpoint: "t", Emoji: "😍", Value: f64(5), AnonymousID: "a-1", SessionID: "s-1"},
-		{ID: wire.NewID(), Kind: wire.KindClick, Touchpoint: "home", Target: "button#go", Context: &wire.Context{}},
-	} {
-		got := AppendEvent(nil, fromWire(&ev))
-		var back wire.Event
-		require.NoError(t, json.Unmarshal(got, &back), "%s", got)
-		if ev.Context != nil && *ev.Context == (wire.Context{}) {
-			ev.Context = nil // an empty context is left out
-		}
-		if ev.Text != "" {
-			ev.Text = string([]rune(ev.Text)) // invalid UTF-8 becomes U+FFFD, as encoding/json does
-		}
-		require.Equal(t, ev, back)
-		require.Equal(t, `{"id":"`+ev.ID+`"`, string(got[:len(ev.ID)+8]))
-	}
-}
 
 func TestCallWarnings(t *testing.T) {
 	for _, tc := range []struct {

@@ -1,7 +1,8 @@
 // Package core is the Rastro widget's logic that does not touch the page:
-// the calls of the JavaScript API, the visitor's identity, validation by
-// wire's rules ([Event.Validate], which the tests hold to
-// wire.Event.Validate), the bounded queue of encoded events, batches,
+// the calls of the JavaScript API, the visitor's identity, the wire event
+// each call makes (a [wire.Event], checked by wire.Event.Check, the one
+// validation of the SDK and the collector), the bounded queue of encoded
+// events, batches,
 // beacons and retry timing. The WebAssembly main (wasm/cmd/rastro, built
 // with GOOS=js) wires it to the DOM, fetch, sendBeacon and localStorage;
 // tests run it natively and, compiled for GOOS=wasip1, under wazero.
@@ -29,8 +30,8 @@
 //
 // The module is built with -tags rastro_nojson, so nothing here may import
 // fmt, encoding/json, net/http or reflect-heavy packages: JSON is written
-// by hand and strings are built with strconv. Nor time, strings or bytes,
-// nor sdk/wire (which imports time): each costs kilobytes of brotli (time
-// alone 37 KB). [Event] is the widget's copy of wire.Event, with its own
-// [Event.Validate] and ids ([Core.NewID]); the tests hold both to wire's.
+// by hand and strings are built with strconv. Nor time, strings or bytes:
+// each costs kilobytes of brotli (time alone 37 KB). sdk/wire's browser
+// build (the same tag) needs no time either: there wire.Time is a Unix
+// millisecond instant, read from Date.now.
 package core

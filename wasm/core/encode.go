@@ -1,6 +1,7 @@
 package core
 
 import (
+	"github.com/rastrohq/rastro/sdk/wire"
 	"strconv"
 	"unicode/utf8"
 )
@@ -9,20 +10,20 @@ import (
 // of wire.Event and "id" first (Queue.Restore relies on it). It is the
 // widget's encoder: the module links neither encoding/json nor wire's
 // easyjson codecs.
-func AppendEvent(dst []byte, e *Event) []byte {
+func AppendEvent(dst []byte, e *wire.Event) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = appendString(dst, e.ID)
 	dst = append(dst, `,"kind":`...)
-	dst = appendString(dst, e.Kind)
+	dst = appendString(dst, string(e.Kind))
 	dst = append(dst, `,"touchpoint":`...)
 	dst = appendString(dst, e.Touchpoint)
 	// Loops over name/value tables rather than a call per field: each
 	// call site costs the module about 150 bytes of code.
 	names := [...]string{"channel", "journey", "anonymous_id", "user_id", "session_id", "interaction_id", "agent_id"}
-	for i, v := range [...]string{e.Channel, e.Journey, e.AnonymousID, e.UserID, e.SessionID, e.InteractionID, e.AgentID} {
-		if i == 2 && e.OccurredAt != 0 {
+	for i, v := range [...]string{string(e.Channel), e.Journey, e.AnonymousID, e.UserID, e.SessionID, e.InteractionID, e.AgentID} {
+		if i == 2 && !e.OccurredAt.IsZero() {
 			dst = append(dst, `,"occurred_at":"`...)
-			dst = appendTime(dst, e.OccurredAt)
+			dst = appendTime(dst, e.OccurredAt.UnixMilli())
 			dst = append(dst, '"')
 		}
 		dst = optString(dst, names[i], v)

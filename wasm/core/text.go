@@ -1,11 +1,9 @@
 package core
 
 // Small string helpers in place of strconv.Quote and Atoi and of
-// strings.ToLower, Replace, FieldsFunc, IndexAny and TrimSpace: those pull
+// strings.ToLower, Replace, FieldsFunc and IndexAny: those pull
 // Unicode tables (strconv.IsPrint's, unicode's case ranges) and generic
 // code into the module, about 12 kB brotli, for inputs that are ASCII here.
-
-import "unicode/utf8"
 
 // Quote returns s as a double-quoted JSON string, for warning messages.
 // For printable text it reads as strconv.Quote's output does.
@@ -60,33 +58,4 @@ func fields(s string) []string {
 		}
 	}
 	return out
-}
-
-// TrimSpace is strings.TrimSpace: it removes leading and trailing white
-// space as unicode.IsSpace defines it, whose few code points above Latin-1
-// are listed here rather than taken from unicode's tables.
-func TrimSpace(s string) string {
-	for s != "" {
-		r, n := utf8.DecodeRuneInString(s)
-		if !isSpace(r) {
-			break
-		}
-		s = s[n:]
-	}
-	for s != "" {
-		r, n := utf8.DecodeLastRuneInString(s)
-		if !isSpace(r) {
-			break
-		}
-		s = s[:len(s)-n]
-	}
-	return s
-}
-
-func isSpace(r rune) bool {
-	switch r {
-	case '\t', '\n', '\v', '\f', '\r', ' ', 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
-		return true
-	}
-	return 0x2000 <= r && r <= 0x200A
 }

@@ -32,9 +32,4 @@ func TestTextHelpersMatchStdlib(t *testing.T) {
 		require.Equal(t, want, fields(s), "%q", s)
 	}
 	require.Equal(t, "pt-br", lowerASCII("PT-BR"))
-	for r := rune(0); r <= 0x3100; r++ {
-		s := string(r) + "a b" + string(r) + string(r)
-		require.Equal(t, strings.TrimSpace(s), TrimSpace(s), "U+%04X", r)
-	}
-	require.Equal(t, "", TrimSpace(" \u3000\t"))
 }

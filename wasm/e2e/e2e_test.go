@@ -321,7 +321,7 @@ func TestMouse(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("pay")),
 		chromedp.Click(shadow("#tp-payment", `[data-v="4"]`)),
-		chromedp.SendKeys(shadow("#tp-payment", "textarea"), "Entrega rápida, \"ótima\" <b>"),
+		chromedp.SendKeys(shadow("#tp-payment", "textarea"), "  Entrega rápida, \"ótima\" <b>  "),
 	))
 	require.Equal(t, "true", eval[string](t, ctx, `document.querySelector("#tp-payment").shadowRoot.querySelector('[data-v="4"]').getAttribute("aria-checked")`))
 	e.shot(t, ctx, "mouse-before-submit")

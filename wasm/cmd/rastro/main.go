@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"syscall/js"
 
+	"github.com/rastrohq/rastro/sdk/wire"
 	"github.com/rastrohq/rastro/wasm/core"
 )
 
@@ -280,7 +281,7 @@ func (w *widget) tick() {
 		w.done(0, "")
 		return nil
 	})
-	global.Call("fetch", w.c.Endpoint+core.BatchPath, init).Call("then", onOK, onErr)
+	global.Call("fetch", w.c.Endpoint+wire.BatchPath, init).Call("then", onOK, onErr)
 }
 
 func (w *widget) done(status int, retryAfter string) {
@@ -343,7 +344,7 @@ func (w *widget) leave() {
 	if nav.Get("sendBeacon").Type() != js.TypeFunction {
 		return
 	}
-	url := w.c.Endpoint + core.BatchPath + "?key=" + global.Call("encodeURIComponent", w.c.Key).String()
+	url := w.c.Endpoint + wire.BatchPath + "?key=" + global.Call("encodeURIComponent", w.c.Key).String()
 	for _, b := range w.c.Beacons() {
 		if !nav.Call("sendBeacon", url, string(b)).Bool() {
 			break // over the browser's in-flight quota; the rest stays stored

@@ -336,7 +336,9 @@ func (w *widget) submit(tp *touchpoint) {
 	}
 	text := ""
 	if tp.comment {
-		text = core.TrimSpace(str(tp.root.Call("getElementById", "c").Get("value")))
+		// String.prototype.trim through call: js.Value.Call on a string
+		// primitive throws (Reflect.get wants an object).
+		text = str(global.Get("String").Get("prototype").Get("trim").Call("call", tp.root.Call("getElementById", "c").Get("value")))
 	}
 	any := text != ""
 	for _, s := range tp.sel {

@@ -107,8 +107,11 @@
 //
 // BenchmarkImport imports a 20,000-row, 7-column CSV (rows in time order)
 // into the embedded SQLite store with synchronous=FULL, again and again
-// under a new source. On the shared 2-core machine, at a load of 3 to 6
-// from other jobs (10 interleaved runs each, benchstat): 91k rows/s with
+// under a new source. In make bench on the 2-core machine with nothing
+// else running (bench/results/20261206-054940.md, 6 runs): 101.6k rows/s
+// with batches of 1000 and 103.8k with 5000 (medians, ±7%), 14.45 and
+// 14.30 µs of CPU per row. At a load of 3 to 6 from other jobs (10
+// interleaved runs each, benchstat): 91k rows/s with
 // batches of 1000 and 92k with 5000 (medians, ±25%; the best runs 105k
 // and 104k), using 14.4 µs of CPU per row (reader, importer, writer and
 // checkpointer together) and 21 allocations; decoding and mapping alone

@@ -85,6 +85,9 @@ if [[ "${WIDGET:-1}" != 0 ]]; then
 	echo "== widget: time to ready in headless Chromium"
 	run ./widget -bench 'BenchmarkWidgetReady$' -benchtime "${pageloads}x" -count "$count" -timeout 30m ||
 		ready_failed=1
+	echo "== widget: main-thread cost of a call in headless Chromium"
+	run ./widget -bench 'BenchmarkWidgetCall$' -benchtime 1x -count "$count" -timeout 10m ||
+		ready_failed=1
 fi
 
 {
@@ -171,6 +174,14 @@ fi
 		echo
 		echo '```'
 		go tool benchstat -col /cache -filter '.name:WidgetReady .unit:(wasm-ms OR ready-ms OR longtask-% OR longtask-max-ms)' "$raw" 2>/dev/null || true
+		echo '```'
+		echo
+		echo "One lone \`rastro(\"star\", ...)\` call in a ready page (\`BenchmarkWidgetCall\`, 200 calls per run, 20 ms apart):"
+		echo "\`call-µs\` is the caller's own cost (the loader's array push), \`module-p50-µs\`/\`module-p90-µs\` the main-thread"
+		echo "time of the module's work for the call (the microtask that hands it to Go, and the task that stores the queue)."
+		echo
+		echo '```'
+		go tool benchstat -filter '.name:WidgetCall' "$raw" 2>/dev/null || true
 		echo '```'
 		echo
 	fi

@@ -50,12 +50,13 @@
 // reads to 5 µs. Metrics, in microseconds per call, medians over the ops:
 //
 //   - call-µs: the caller's own cost, the loader's array push
-//
 //   - module-p50-µs, module-p90-µs: the module's work for the call, every
 //     entry into Go it causes (the microtask that hands the call to Go and
 //     the task that stores the queue in localStorage), summed per call
 //
-//     go test -run '^$' -bench BenchmarkWidgetCall -benchtime 1x -count 6 ./widget
+// Run it with:
+//
+//	go test -run '^$' -bench BenchmarkWidgetCall -benchtime 1x -count 6 ./widget
 //
 // Knobs: RASTRO_COLLECTOR_BIN (a built collector), CHROMIUM (the browser).
 package widget

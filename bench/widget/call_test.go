@@ -23,11 +23,11 @@ const callCost = `(async function (n) {
   await sleep(50);
   var busy = 0, caller = 0, module = [], d = r.d;
   var timed = function (f) { return function () { var t = now(); try { return f.apply(this, arguments) } finally { busy += now() - t } } };
+  var timers = function (f, ms) { return st.call(window, ms ? f : timed(f), ms) };
   r.d = timed(d);
-  window.setTimeout = function (f, ms) { return st.call(window, ms ? f : timed(f), ms) };
   try {
     for (var i = 0; i < n; i++) {
-      window.setTimeout = st; await r("flush"); await sleep(20); window.setTimeout = function (f, ms) { return st.call(window, ms ? f : timed(f), ms) };
+      window.setTimeout = st; await r("flush"); await sleep(20); window.setTimeout = timers;
       busy = 0;
       var t = now();
       r("star", "bench.call", 4);

@@ -1,9 +1,10 @@
 package core
 
 import (
-	"github.com/rastrohq/rastro/sdk/wire"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/rastrohq/rastro/sdk/wire"
 )
 
 // AppendEvent appends the JSON of e to dst, with the fields in the order
@@ -156,7 +157,7 @@ func appendString(dst []byte, s string) []byte {
 // appendTime appends the time ms (Unix milliseconds) in UTC as
 // time.RFC3339Nano formats it ("2006-01-02T15:04:05.999Z"), for years
 // 0..9999. It is written by hand because the module does without package
-// time (see Event).
+// time (see the package doc, "Weight").
 func appendTime(dst []byte, ms int64) []byte {
 	days, rem := ms/86400000, ms%86400000
 	if rem < 0 {

@@ -52,7 +52,7 @@ func ParseRetryAfter(v string, now int64) int64 {
 // parseHTTPDate reads an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT",
 // the one form RFC 9110 lets servers send (" UTC" is taken too), as Unix
 // milliseconds. It is written by hand because the module does without
-// package time (see Event).
+// package time (see the package doc, "Weight").
 func parseHTTPDate(v string) (int64, bool) {
 	const months = "JanFebMarAprMayJunJulAugSepOctNovDec"
 	if len(v) != 29 || v[3] != ',' || v[4] != ' ' || v[7] != ' ' || v[11] != ' ' || v[16] != ' ' ||

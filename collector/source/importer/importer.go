@@ -212,6 +212,11 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 	type counts struct{ imported, duplicates int }
 	var committed, stored counts
 	var storeErr error
+	progress := func() {
+		if cfg.Progress != nil {
+			cfg.Progress(Result{Imported: stored.imported, Duplicates: stored.duplicates, Bytes: cr.n.Load()})
+		}
+	}
 	sync := func(ctx context.Context) {
 		if err := bulk.Sync(ctx); err != nil {
 			if storeErr == nil {
@@ -221,9 +226,7 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 			return
 		}
 		stored = committed
-		if cfg.Progress != nil {
-			cfg.Progress(Result{Imported: stored.imported, Duplicates: stored.duplicates, Bytes: cr.n.Load()})
-		}
+		progress()
 	}
 	pending := make([]*appended, 0, inFlight)
 	finish := func() {
@@ -248,8 +251,8 @@ func Import(ctx context.Context, r io.Reader, cfg Config) (Result, error) {
 		switch {
 		case bulk == nil:
 			stored = committed // Append returned: durable
-			if storeErr == nil && cfg.Progress != nil {
-				cfg.Progress(Result{Imported: stored.imported, Duplicates: stored.duplicates, Bytes: cr.n.Load()})
+			if storeErr == nil {
+				progress()
 			}
 		case storeErr == nil && committed.imported+committed.duplicates-stored.imported-stored.duplicates >= cfg.SyncRows:
 			sync(ctx)

@@ -134,10 +134,14 @@ type rollup struct {
 	// trace in last: the traces of a commit mostly share their hour and
 	// keys (an import's above all), and a comparison costs less than a
 	// lookup in sums, which hashes the key.
-	last [len(levels)][len(rollupDims)]struct {
-		key  rollKey
-		sums *store.Sums
-	}
+	last [len(levels)][len(rollupDims)]lastSums
+}
+
+// lastSums is the row of one level and dimension that rollup.add counted
+// its last trace in.
+type lastSums struct {
+	key  rollKey
+	sums *store.Sums
 }
 
 func newRollup() *rollup { return &rollup{sums: make(map[rollKey]*store.Sums)} }
@@ -147,10 +151,7 @@ func (r *rollup) len() int { return len(r.sums) }
 func (r *rollup) reset() {
 	clear(r.sums)
 	r.free = r.free[:0]
-	r.last = [len(levels)][len(rollupDims)]struct {
-		key  rollKey
-		sums *store.Sums
-	}{}
+	r.last = [len(levels)][len(rollupDims)]lastSums{}
 }
 
 // add counts the trace at t (Unix nanoseconds) with data d in every

@@ -471,6 +471,32 @@ func TestOfflineThenOnline(t *testing.T) {
 	require.NoError(t, err, "localStorage is empty once the collector acknowledged")
 }
 
+// TestStoredOnLeave: a call does not write localStorage (storing costs
+// the main thread as much as the call); leaving the page stores what has
+// not been sent, and the next page delivers it exactly once.
+func TestStoredOnLeave(t *testing.T) {
+	e := setup(t)
+	ctx := e.tab(t)
+	const key = "wk_t14"
+	stored := `Object.keys(localStorage).some(function (k) { return k.indexOf("rastro:q:wk_t14:") == 0 && localStorage.getItem(k).indexOf("leave.stored") > 0 })`
+	e.open(t, ctx, key, "")
+	e.waitTraces(t, key, "the queued call", has("star", "delivery"))
+	eval[any](t, ctx, `rastro("init", {flushInterval: 600000}); rastro("star", "leave.stored", 2); null`)
+	time.Sleep(300 * time.Millisecond)
+	require.False(t, eval[bool](t, ctx, stored), "the call wrote localStorage")
+	// A page of the same origin without the widget (a 404), so that its
+	// localStorage shows. The pagehide beacon may deliver the answer; it
+	// stays stored until a fetch is acknowledged either way.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(e.page+"/no-widget-here")))
+	require.True(t, eval[bool](t, ctx, stored), "pagehide stored the unsent answer")
+	e.open(t, ctx, key, "")
+	e.waitTraces(t, key, "the stored answer", has("star", "leave.stored"))
+	time.Sleep(time.Second) // any duplicate send lands by now
+	require.Len(t, find(e.traces(t, key), "star", "leave.stored"), 1, "exactly once")
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`!Object.keys(localStorage).some(function (k) { return k.indexOf("rastro:q:") == 0 })`, chromedp.WithPollingTimeout(5*time.Second)))
+	require.NoError(t, err, "localStorage is empty once the collector acknowledged")
+}
+
 // TestCSPFallback loads the page under a CSP without 'wasm-unsafe-eval':
 // the module cannot compile, and the loader delivers the queued call.
 func TestCSPFallback(t *testing.T) {
@@ -631,10 +657,14 @@ func TestConsent(t *testing.T) {
 	// batch is acknowledged, which would send consent.before at once.
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`!Object.keys(localStorage).some(function (k) { return k.indexOf("rastro:q:") == 0 })`, chromedp.WithPollingTimeout(5*time.Second)))
 	require.NoError(t, err, "the first batch is acknowledged")
-	eval[any](t, ctx, `rastro("init", {flushInterval: 600000}); rastro("star", "consent.before", 3); null`)
+	// An answer whose send failed is stored (see TestStoredOnLeave for
+	// when else the queue is stored).
+	offline(t, ctx, true)
+	eval[any](t, ctx, `rastro("star", "consent.before", 3); rastro("flush"); null`)
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`Object.keys(localStorage).some(function (k) { return k.indexOf("rastro:q:") == 0 && localStorage.getItem(k).indexOf("consent.before") > 0 })`, chromedp.WithPollingTimeout(5*time.Second)))
 	require.NoError(t, err, "the waiting answer is stored")
 	eval[any](t, ctx, `rastro("consent", false); rastro("star", "consent.after", 4); null`)
+	offline(t, ctx, false)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("pay")), chromedp.Click(shadow("#tp-help", `[data-v="1"]`))))
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`localStorage.getItem("rastro:consent") == "0" && !Object.keys(localStorage).some(function (k) { return k.indexOf("rastro:q:") == 0 })`, chromedp.WithPollingTimeout(5*time.Second)))
 	require.NoError(t, err, "the choice is stored and the queue dropped")

@@ -29,9 +29,8 @@ type widget struct {
 	timerSoon bool     // the pending timer was set for 0 ms
 	tickFn    js.Func
 	sending   bool
-	dirty     bool
-	storing   bool // a persist is due in a task of its own
-	persistFn js.Func
+	dirty     bool       // the queue changed since it was last stored
+	stored    bool       // storeKey holds events
 	flushWait []js.Value // resolve functions of rastro("flush") promises
 
 	tps   []*touchpoint
@@ -45,11 +44,11 @@ type widget struct {
 }
 
 func main() {
-	// The task that instantiates the module also runs the Go runtime's
-	// start-up and this function; everything else happens in tasks of
-	// its own (start, then the UI), so that the page sees three shorter
-	// tasks rather than one long one. Calls made meanwhile wait in the
-	// loader's queue.
+	// The loader starts the Go runtime in a task after the one that
+	// instantiates the module; that task also runs this function, and
+	// everything else happens in tasks of its own (start, then the UI),
+	// so that the page sees four shorter tasks rather than one long one.
+	// Calls made meanwhile wait in the loader's queue.
 	var f js.Func
 	f = js.FuncOf(func(js.Value, []js.Value) any {
 		f.Release()
@@ -95,7 +94,6 @@ func start() {
 	w.adoptStored()
 
 	w.tickFn = js.FuncOf(func(js.Value, []js.Value) any { w.tick(); return nil })
-	w.persistFn = js.FuncOf(func(js.Value, []js.Value) any { w.storing = false; w.persist(); return nil })
 	// window.rastro stays the loader's function: a call costs the page an
 	// array push, and the loader wakes the module once per microtask with
 	// rastro.d() to handle every queued call (a call into Go costs about
@@ -197,8 +195,8 @@ func (w *widget) api(args []js.Value) {
 		w.dirty = w.dirty || r.Queued
 		w.schedule(0)
 	case r.Queued:
+		// Not stored here: see persist.
 		w.dirty = true
-		w.persistSoon()
 		w.schedule(int64(w.c.FlushInterval))
 	}
 }
@@ -245,10 +243,9 @@ func (w *widget) schedule(d int64) {
 	w.timer = global.Call("setTimeout", w.tickFn, d)
 }
 
-// tick stores the queue and sends the next batch.
+// tick sends the next batch.
 func (w *widget) tick() {
 	w.timer = js.Undefined()
-	w.persist()
 	if w.sending {
 		return
 	}
@@ -291,8 +288,10 @@ func (w *widget) done(status int, retryAfter string) {
 		console.Call("warn", warn)
 	}
 	w.dirty = true
-	w.persist()
 	ok := !core.Retryable(status)
+	if !ok || w.stored {
+		w.persist() // keep what is unsent; drop what was acknowledged
+	}
 	if !ok {
 		w.resolveFlush(false)
 		w.schedule(wait)
@@ -352,27 +351,29 @@ func (w *widget) leave() {
 	}
 }
 
-// persistSoon stores the queue in a task of its own: a burst of calls
-// writes localStorage once, after the burst, rather than once per call.
-func (w *widget) persistSoon() {
-	if !w.storing {
-		w.storing = true
-		global.Call("setTimeout", w.persistFn, 0)
-	}
-}
-
 // persist writes the queue to this page's localStorage key when it
-// changed.
+// changed. It runs when the page is hidden or left, when a send fails,
+// when a send is acknowledged while events are stored, and when events
+// are dropped; not on every call: storing costs the main thread about as
+// much as handling the call (localStorage.setItem alone ~130 µs here, see
+// wasm/README.md), and what a call queues is sent, or stored by the
+// pagehide handler, within the flush interval. Like Segment's browser
+// SDK, which stores its queue on pagehide; the cost is that events of the
+// last flush interval are lost if the tab's process crashes.
 func (w *widget) persist() {
 	if !w.dirty {
 		return
 	}
 	w.dirty = false
 	if w.c.Queue.Len() == 0 {
-		storageRemove("localStorage", w.storeKey)
+		if w.stored {
+			storageRemove("localStorage", w.storeKey)
+			w.stored = false
+		}
 		return
 	}
 	storageSet("localStorage", w.storeKey, string(w.c.Queue.Snapshot()))
+	w.stored = true
 }
 
 // adoptStored takes over events earlier pages (or the loader) left in

@@ -178,7 +178,8 @@ fi
 		echo
 		echo "One lone \`rastro(\"star\", ...)\` call in a ready page (\`BenchmarkWidgetCall\`, 200 calls per run, 20 ms apart):"
 		echo "\`call-µs\` is the caller's own cost (the loader's array push), \`module-p50-µs\`/\`module-p90-µs\` the main-thread"
-		echo "time of the module's work for the call (the microtask that hands it to Go, and the task that stores the queue)."
+		echo "time of the module's work for the call (the microtask that hands it to Go, and any task it sets with a delay of 0);"
+		echo "\`js-ref-p50-µs\` the same call's work in plain JavaScript, timed the same way: what a lone call costs on this machine."
 		echo
 		echo '```'
 		go tool benchstat -filter '.name:WidgetCall' "$raw" 2>/dev/null || true

@@ -51,8 +51,12 @@
 //
 //   - call-µs: the caller's own cost, the loader's array push
 //   - module-p50-µs, module-p90-µs: the module's work for the call, every
-//     entry into Go it causes (the microtask that hands the call to Go and
-//     the task that stores the queue in localStorage), summed per call
+//     entry into Go it causes (the microtask that hands the call to Go, and
+//     any task the module sets with a delay of 0), summed per call
+//   - js-ref-p50-µs: the same call's work done in plain JavaScript (an
+//     event with a UUID and an ISO time, a few checks, JSON text, a push),
+//     timed the same way: what a lone call costs on this machine whatever
+//     the language
 //
 // Run it with:
 //

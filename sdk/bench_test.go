@@ -116,16 +116,28 @@ func BenchmarkCaptureParallel(b *testing.B) {
 	}
 }
 
-// BenchmarkValidate isolates wire validation of the benchmark event.
+// BenchmarkValidate isolates the validation of the benchmark event
+// (common: checked field by field) and of one with a rarely set field
+// (journey: checked in its wire form, see Client.validate).
 func BenchmarkValidate(b *testing.B) {
 	c := benchClient(b)
-	e := Star("checkout.payment", 4).User("u-42").Channel(Web).ID(placeholderID).At(time.Now())
 	now := time.Now()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := c.validate(&e, now); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name string
+		e    Event
+	}{
+		{"common", Star("checkout.payment", 4).User("u-42").Channel(Web).At(now)},
+		{"journey", Star("checkout.payment", 4).User("u-42").Channel(Web).At(now).Journey("checkout")},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := bc.e
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.validate(&e, now, true); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

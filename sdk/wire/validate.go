@@ -105,24 +105,15 @@ func (e *Event) Check(l *Limits, now Time) error {
 	if err := checkName("id", e.ID, l.MaxIDBytes); err != nil {
 		return err
 	}
-	if e.Kind == "" {
-		return fieldErr("kind", "is required")
-	}
-	// One switch on the kind serves both checks: whether it is known and
-	// its scale (a string switch costs a few ns, Capture's whole budget is
-	// under a hundred).
-	def, rated := e.Kind.DefaultScale()
-	if !rated && e.Kind != KindClick && e.Kind != KindComment {
-		return fieldErr("kind", "unknown kind "+quote(truncate(string(e.Kind), 32)))
-	}
-	if e.Touchpoint == "" {
-		return fieldErr("touchpoint", "is required")
-	}
-	if err := checkName("touchpoint", e.Touchpoint, l.MaxNameBytes); err != nil {
+	def, rated, err := CheckKind(e.Kind)
+	if err != nil {
 		return err
 	}
-	if e.Channel != "" && !e.Channel.Valid() {
-		return fieldErr("channel", "unknown channel "+quote(truncate(string(e.Channel), 32)))
+	if err := CheckTouchpoint(e.Touchpoint, l.MaxNameBytes); err != nil {
+		return err
+	}
+	if err := CheckChannel(e.Channel); err != nil {
+		return err
 	}
 	// One statement per field rather than a loop over {name, value} pairs:
 	// the pairs make escape analysis leak the event's contents (costing the
@@ -155,23 +146,14 @@ func (e *Event) Check(l *Limits, now Time) error {
 	if err := checkOptName("lang", e.Lang, l.MaxNameBytes); err != nil {
 		return err
 	}
-	// Whole seconds first: time.Add and After handle monotonic readings
-	// and cost more than the rest of the checks together.
-	if !e.OccurredAt.IsZero() && e.OccurredAt.Unix()-now.Unix() >= int64(l.MaxFuture/second)-1 &&
-		e.OccurredAt.After(now.Add(l.MaxFuture)) {
-		return fieldErr("occurred_at", "lies more than "+durationText(l.MaxFuture)+" in the future")
-	}
-	if err := e.validateValue(def, rated); err != nil {
+	if err := CheckOccurredAt(e.OccurredAt, now, l.MaxFuture); err != nil {
 		return err
 	}
-	if len(e.Text) > l.MaxTextBytes {
-		return fieldErr("text", "is "+strconv.Itoa(len(e.Text))+" bytes, over the limit of "+strconv.Itoa(l.MaxTextBytes))
+	if err := checkValue(e.Kind, e.Value, e.ScaleMin, e.ScaleMax, def, rated); err != nil {
+		return err
 	}
-	if !utf8.ValidString(e.Text) {
-		return fieldErr("text", "is not valid UTF-8")
-	}
-	if e.Kind == KindComment && e.Text == "" {
-		return fieldErr("text", "is required for kind comment")
+	if err := CheckText(e.Kind, e.Text, l.MaxTextBytes); err != nil {
+		return err
 	}
 	if c := e.Context; c != nil {
 		names := [...]string{"context.url", "context.referrer", "context.user_agent", "context.app_version"}
@@ -204,60 +186,161 @@ func (e *Event) Check(l *Limits, now Time) error {
 	return nil
 }
 
-// validateValue checks the value and scale of e, whose kind has the
-// default scale def and carries a value if rated.
-func (e *Event) validateValue(def Scale, rated bool) error {
+// CheckKind returns the default scale of k and whether k carries a value,
+// or a *FieldError when k is empty or not a kind of wire protocol v1. One
+// switch on the kind serves both (a string switch costs a few ns; the
+// SDK's Capture budget is under a hundred).
+func CheckKind(k Kind) (def Scale, rated bool, err error) {
+	def, rated = k.DefaultScale()
+	if !rated && k != KindClick && k != KindComment {
+		err = kindErr(k)
+	}
+	return def, rated, err
+}
+
+// The error paths of the Check functions are functions of their own, so
+// that the checks themselves are small enough to inline.
+
+func kindErr(k Kind) error {
+	if k == "" {
+		return fieldErr("kind", "is required")
+	}
+	return fieldErr("kind", "unknown kind "+quote(truncate(string(k), 32)))
+}
+
+// CheckTouchpoint checks the required touchpoint: present, and a name
+// (see CheckName) of at most max bytes.
+func CheckTouchpoint(tp string, max int) error {
+	if tp == "" {
+		return fieldErr("touchpoint", "is required")
+	}
+	return checkName("touchpoint", tp, max)
+}
+
+// CheckChannel checks that c is empty (unknown) or a channel of wire
+// protocol v1.
+func CheckChannel(c Channel) error {
+	if c != "" && !c.Valid() {
+		return channelErr(c)
+	}
+	return nil
+}
+
+func channelErr(c Channel) error {
+	return fieldErr("channel", "unknown channel "+quote(truncate(string(c), 32)))
+}
+
+// CheckName checks an optional name-like field (the ids, journey, emoji,
+// target, lang): at most max bytes of UTF-8 without control characters.
+// The empty string passes.
+func CheckName(field, v string, max int) error { return checkOptName(field, v, max) }
+
+// CheckOccurredAt checks that t, when set, lies at most maxFuture after now
+// (the allowance for clock skew).
+func CheckOccurredAt(t, now Time, maxFuture Duration) error {
+	// Whole seconds first: time.Add and After handle monotonic readings
+	// and cost more than the rest of the checks together.
+	if !t.IsZero() && t.Unix()-now.Unix() >= int64(maxFuture/second)-1 && t.After(now.Add(maxFuture)) {
+		return futureErr(maxFuture)
+	}
+	return nil
+}
+
+func futureErr(maxFuture Duration) error {
+	return fieldErr("occurred_at", "lies more than "+durationText(maxFuture)+" in the future")
+}
+
+// CheckValue checks v (nil: none) as the value of an event of kind k that
+// sets no scale_min or scale_max; def and rated are what CheckKind
+// returned for k.
+func CheckValue(k Kind, v *float64, def Scale, rated bool) error {
+	return checkValue(k, v, nil, nil, def, rated)
+}
+
+// CheckText checks an event's text: at most max bytes of UTF-8, and
+// present for kind comment.
+func CheckText(k Kind, text string, max int) error {
+	if len(text) > max || !utf8.ValidString(text) || k == KindComment && text == "" {
+		return textErr(k, text, max)
+	}
+	return nil
+}
+
+func textErr(k Kind, text string, max int) error {
+	if len(text) > max {
+		return fieldErr("text", "is "+strconv.Itoa(len(text))+" bytes, over the limit of "+strconv.Itoa(max))
+	}
+	if !utf8.ValidString(text) {
+		return fieldErr("text", "is not valid UTF-8")
+	}
+	if k == KindComment && text == "" {
+		return fieldErr("text", "is required for kind comment")
+	}
+	return nil
+}
+
+// checkValue checks the value and scale of an event of kind k, whose
+// default scale is def and which carries a value if rated.
+func checkValue(k Kind, value, scaleMin, scaleMax *float64, def Scale, rated bool) error {
 	if !rated {
-		if e.Value != nil {
-			return fieldErr("value", "must be empty for kind "+string(e.Kind))
+		if value != nil {
+			return fieldErr("value", "must be empty for kind "+string(k))
 		}
-		if e.ScaleMin != nil {
-			return fieldErr("scale_min", "must be empty for kind "+string(e.Kind))
+		if scaleMin != nil {
+			return fieldErr("scale_min", "must be empty for kind "+string(k))
 		}
-		if e.ScaleMax != nil {
-			return fieldErr("scale_max", "must be empty for kind "+string(e.Kind))
+		if scaleMax != nil {
+			return fieldErr("scale_max", "must be empty for kind "+string(k))
 		}
 		return nil
 	}
 	if !def.Adjustable {
-		if e.ScaleMin != nil {
-			return fieldErr("scale_min", "is fixed for kind "+string(e.Kind))
+		if scaleMin != nil {
+			return fieldErr("scale_min", "is fixed for kind "+string(k))
 		}
-		if e.ScaleMax != nil {
-			return fieldErr("scale_max", "is fixed for kind "+string(e.Kind))
+		if scaleMax != nil {
+			return fieldErr("scale_max", "is fixed for kind "+string(k))
 		}
 	}
-	if e.Kind == KindQA {
+	s := def
+	if k == KindQA {
 		// Two plain ifs, not a loop over {name, pointer} pairs: such a loop
 		// makes escape analysis leak the pointers, which moves a caller's
 		// stack-allocated event to the heap.
-		if e.ScaleMin != nil && !finite(*e.ScaleMin) {
+		if scaleMin != nil && !finite(*scaleMin) {
 			return fieldErr("scale_min", "must be a finite number")
 		}
-		if e.ScaleMax != nil && !finite(*e.ScaleMax) {
+		if scaleMax != nil && !finite(*scaleMax) {
 			return fieldErr("scale_max", "must be a finite number")
 		}
 	} else if def.Adjustable {
-		if e.ScaleMin != nil && *e.ScaleMin != def.Min {
-			return fieldErr("scale_min", "must be "+ftoa(def.Min)+" for kind "+string(e.Kind))
+		if scaleMin != nil && *scaleMin != def.Min {
+			return fieldErr("scale_min", "must be "+ftoa(def.Min)+" for kind "+string(k))
 		}
-		if e.ScaleMax != nil && (*e.ScaleMax < 3 || *e.ScaleMax > 10 || *e.ScaleMax != math.Trunc(*e.ScaleMax)) {
+		if scaleMax != nil && (*scaleMax < 3 || *scaleMax > 10 || *scaleMax != math.Trunc(*scaleMax)) {
 			return fieldErr("scale_max", "must be a whole number between 3 and 10")
 		}
 	}
-	s := e.scaleFrom(def)
+	if def.Adjustable { // as Event.Scale reads them
+		if scaleMax != nil {
+			s.Max = *scaleMax
+		}
+		if scaleMin != nil {
+			s.Min = *scaleMin
+		}
+	}
 	if s.Min >= s.Max {
 		return fieldErr("scale_max", "must be greater than scale_min")
 	}
-	if e.Value == nil {
-		return fieldErr("value", "is required for kind "+string(e.Kind))
+	if value == nil {
+		return fieldErr("value", "is required for kind "+string(k))
 	}
-	v := *e.Value
+	v := *value
 	if !finite(v) || v < s.Min || v > s.Max {
-		return fieldErr("value", "must be between "+ftoa(s.Min)+" and "+ftoa(s.Max)+" for kind "+string(e.Kind))
+		return fieldErr("value", "must be between "+ftoa(s.Min)+" and "+ftoa(s.Max)+" for kind "+string(k))
 	}
 	if s.Integer && v != math.Trunc(v) {
-		return fieldErr("value", "must be a whole number for kind "+string(e.Kind))
+		return fieldErr("value", "must be a whole number for kind "+string(k))
 	}
 	return nil
 }

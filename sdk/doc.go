@@ -19,7 +19,11 @@
 // [CSAT], [CES], [Comment] and [QA]. Chainable methods add the rest
 // ([Event.User], [Event.Session], [Event.Agent], [Event.Journey],
 // [Event.Channel], [Event.Text], [Event.Prop], ...). An [Event] is a value:
-// keep one as a template and derive others from it.
+// keep one as a template and derive others from it. The constructors and
+// the methods for the fields most events set (User, Anonymous, Session,
+// Channel, At) allocate nothing; each call of a method for a rarer field
+// (ID, Journey, Agent, Interaction, Lang, Scale, Context, URL, Prop, and
+// Text or Target on a kind they are not the point of) allocates once.
 //
 // # Capture
 //

@@ -31,6 +31,10 @@
 // [*FieldError] naming the first bad field. The SDK calls it in Capture, the
 // collector calls it for every event of a batch, so a client learns about bad
 // input at once and the collector keeps every valid neighbour of a bad event.
+// It is made of one check per rule ([CheckKind], [CheckTouchpoint],
+// [CheckChannel], [CheckName], [CheckOccurredAt], [CheckValue],
+// [CheckText], ...); the SDK applies those to an event that has only the
+// common fields, in the same order, without building its wire form.
 //
 // # The browser build
 //

@@ -198,8 +198,9 @@ func CheckKind(k Kind) (def Scale, rated bool, err error) {
 	return def, rated, err
 }
 
-// The error paths of the Check functions are functions of their own, so
-// that the checks themselves are small enough to inline.
+// The error paths of the Check functions are functions of their own: the
+// checks stay short, and the cheapest (CheckTouchpoint, CheckName,
+// CheckValue) inline into their callers.
 
 func kindErr(k Kind) error {
 	if k == "" {

@@ -79,7 +79,7 @@ func (c *Client) wallNow() time.Time {
 // batch is a group of events on its way. In memory mode it holds the
 // events; in outbox mode, once written, the entry of its file.
 type batch struct {
-	events []Event
+	events []batched
 	minSeq uint64
 	n      int
 	entry  outbox.Entry
@@ -527,7 +527,7 @@ func (c *Client) dispatch(force bool) {
 
 // assignIDs gives each event captured without an id a UUIDv7 for the time
 // it is batched, before anything encodes, persists or sends it.
-func assignIDs(events []Event) {
+func assignIDs(events []batched) {
 	var now time.Time
 	for i := range events {
 		e := &events[i]

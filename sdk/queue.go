@@ -88,8 +88,8 @@ func (q *queue) popOne(dst *Event) {
 func (q *queue) popBatch(b *batch, max int, limit uint64) {
 	b.minSeq = q.popped
 	for q.n > 0 && len(b.events) < max && q.popped < limit {
-		b.events = append(b.events, Event{})
-		q.popOne(&b.events[len(b.events)-1])
+		b.events = append(b.events, batched{})
+		q.popOne(&b.events[len(b.events)-1].Event)
 	}
 	b.n = len(b.events)
 	q.inflight[b] = struct{}{}

@@ -56,7 +56,7 @@ func (s *sender) ensureBuf() {
 func (s *sender) limit() int { return s.c.cfg.Limits.MaxBatchBytes - s.prefix - 1 }
 
 // appendEvent appends the JSON of e to s.buf.
-func (s *sender) appendEvent(e *Event) {
+func (s *sender) appendEvent(e *batched) {
 	e.view(&s.we, &s.idBuf)
 	jw := jwriter.Writer{Buffer: buffer.Buffer{Buf: s.buf}}
 	s.we.MarshalEasyJSON(&jw)
@@ -72,7 +72,7 @@ func (s *sender) appendEvent(e *Event) {
 // encode encodes events into arrays of at most limit bytes and calls emit
 // for each with s.buf holding prefix space then the array, and the number
 // of events in it. Events larger than the limit on their own are dropped.
-func (s *sender) encode(events []Event, emit func(n int)) {
+func (s *sender) encode(events []batched, emit func(n int)) {
 	s.ensureBuf()
 	start := func() { s.buf = append(s.buf[:s.prefix], '[') }
 	start()

@@ -356,15 +356,16 @@ func checkOptName(field, v string, max int) error {
 
 func checkName(field, v string, max int) error {
 	if len(v) > max {
-		return fieldErr(field, "is "+strconv.Itoa(len(v))+" bytes, over the limit of "+strconv.Itoa(max))
+		return tooLong(field, len(v), max)
 	}
 	// Eight bytes at a time while every byte is printable ASCII, the usual
-	// case; anything else takes the byte loop below. The browser build
-	// (wordChecks false) leaves it all to that loop, for less code.
+	// case; then byte by byte. The browser build (wordChecks false) leaves
+	// it all to the byte loop, for less code.
 	i := 0
 	for ; wordChecks && i+8 <= len(v); i += 8 {
-		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
-			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		w := v[i : i+8] // one bounds check for the eight loads
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 		const lo, hi = 0x0101010101010101, 0x8080808080808080
 		below20 := (x - 0x20*lo) & ^x & hi // a byte < 0x20 (bytes >= 0x80 are caught by x&hi)
 		del := x ^ 0x7f*lo
@@ -373,13 +374,24 @@ func checkName(field, v string, max int) error {
 			break
 		}
 	}
-	if i == len(v) {
-		return nil
-	}
-	// One pass for both checks: names are nearly always ASCII, so UTF-8 is
-	// validated only once a byte >= 0x80 shows up. An invalid string is
-	// reported as such before any control character in it.
 	v = v[i:] // the bytes before are printable ASCII
+	for j := 0; j < len(v); j++ {
+		if c := v[j]; c < 0x20 || c >= 0x7f {
+			return checkNameBytes(field, v)
+		}
+	}
+	return nil
+}
+
+func tooLong(field string, n, max int) error {
+	return fieldErr(field, "is "+strconv.Itoa(n)+" bytes, over the limit of "+strconv.Itoa(max))
+}
+
+// checkNameBytes is checkName for a name with a byte that is not printable
+// ASCII: UTF-8 is fine, control characters and invalid UTF-8 are not. One
+// pass for both; an invalid string is reported as such before any control
+// character in it.
+func checkNameBytes(field, v string) error {
 	checked := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]

@@ -192,17 +192,7 @@ func (c *Client) capture(ctx context.Context, e *Event) error {
 func (c *Client) validate(e *Event, now time.Time, timed bool) error {
 	l := &c.cfg.Limits
 	if e.x != nil {
-		// Capture has made no id yet; the wire form's Value must not
-		// point into e, or e would escape to the heap.
-		var w wire.Event
-		e.fill(&w)
-		if w.ID == "" {
-			w.ID = placeholderID
-		}
-		if e.hasValue {
-			w.Value = num(e.value)
-		}
-		return w.Check(l, now)
+		return e.checkWire(l, now)
 	}
 	// A kind with a scale is a kind of the protocol; CheckKind judges the
 	// others (a call less for the rated kinds, most events).
@@ -254,6 +244,20 @@ func (c *Client) validate(e *Event, now time.Time, timed bool) error {
 		return wire.CheckText(e.kind, e.detail, l.MaxTextBytes)
 	}
 	return nil
+}
+
+// checkWire checks e in its wire form with wire.Event.Check, as Capture
+// sees it: no id made yet (the placeholder stands in).
+func (e *Event) checkWire(l *wire.Limits, now time.Time) error {
+	var w wire.Event
+	e.fill(&w)
+	if w.ID == "" {
+		w.ID = placeholderID
+	}
+	if e.hasValue {
+		w.Value = num(e.value) // not &e.value: e would escape to the heap
+	}
+	return w.Check(l, now)
 }
 
 func (c *Client) enqueue(ctx context.Context, e *Event) error {

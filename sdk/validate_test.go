@@ -23,16 +23,7 @@ func checkBoth(t testing.TB, e Event, now time.Time) (fast, full error) {
 		e.at = now
 	}
 	fast = c.validate(&e, now, timed)
-	var w wire.Event
-	e.fill(&w)
-	if w.ID == "" {
-		w.ID = placeholderID
-	}
-	if e.hasValue {
-		v := e.value
-		w.Value = &v
-	}
-	full = w.Check(&c.cfg.Limits, now)
+	full = e.checkWire(&c.cfg.Limits, now)
 	return fast, full
 }
 

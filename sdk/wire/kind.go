@@ -61,17 +61,18 @@ func (k Kind) DefaultScale() (Scale, bool) {
 // event's scale_min/scale_max where the kind allows a choice.
 func (e *Event) Scale() Scale {
 	s, _ := e.Kind.DefaultScale()
-	return e.scaleFrom(s)
+	return s.with(e.ScaleMin, e.ScaleMax)
 }
 
-// scaleFrom returns the scale of e given its kind's default scale s.
-func (e *Event) scaleFrom(s Scale) Scale {
+// with returns s with an event's scale_min and scale_max (nil: not set)
+// where s allows a choice.
+func (s Scale) with(scaleMin, scaleMax *float64) Scale {
 	if s.Adjustable {
-		if e.ScaleMax != nil {
-			s.Max = *e.ScaleMax
+		if scaleMax != nil {
+			s.Max = *scaleMax
 		}
-		if e.ScaleMin != nil {
-			s.Min = *e.ScaleMin
+		if scaleMin != nil {
+			s.Min = *scaleMin
 		}
 	}
 	return s

@@ -303,7 +303,6 @@ func checkValue(k Kind, value, scaleMin, scaleMax *float64, def Scale, rated boo
 			return fieldErr("scale_max", "is fixed for kind "+string(k))
 		}
 	}
-	s := def
 	if k == KindQA {
 		// Two plain ifs, not a loop over {name, pointer} pairs: such a loop
 		// makes escape analysis leak the pointers, which moves a caller's
@@ -322,14 +321,7 @@ func checkValue(k Kind, value, scaleMin, scaleMax *float64, def Scale, rated boo
 			return fieldErr("scale_max", "must be a whole number between 3 and 10")
 		}
 	}
-	if def.Adjustable { // as Event.Scale reads them
-		if scaleMax != nil {
-			s.Max = *scaleMax
-		}
-		if scaleMin != nil {
-			s.Min = *scaleMin
-		}
-	}
+	s := def.with(scaleMin, scaleMax)
 	if s.Min >= s.Max {
 		return fieldErr("scale_max", "must be greater than scale_min")
 	}

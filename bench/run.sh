@@ -127,6 +127,8 @@ fi
 		echo "the ceiling, accepted in a 200 from the collector); server CPU is the server process's user+system time per"
 		echo "event, which other jobs on the machine disturb less than events/s; p50/p99 are per request; peak RSS is the"
 		echo "server's VmHWM. Client and server share the machine's $(nproc) cores; load average before these runs: $ingest_load."
+		echo "\`without store\` is \`cmd/nostore\`: the same collector server whose store encodes each trace and keeps nothing,"
+		echo "the most any store could let the collector reach; the rest of the gap to the ceiling is the store's."
 		echo "Medians of $count runs of ${ingest_time} each:"
 		echo
 		if ((${#ingest_failed[@]})); then
@@ -139,7 +141,7 @@ fi
 		echo "$RASTRO_OVERLOAD_TIME, never honouring Retry-After, against the collector's default limits."
 		echo "\`go test ./ingest\` (TestOverloadLosesNothing) checks that every event acknowledged in such a run is in the export."
 		echo
-		echo "benchstat, the collector against the ceiling (\`-col /target\`):"
+		echo "benchstat, the three servers side by side (\`-col /target\`):"
 		echo
 		echo '```'
 		go tool benchstat -col /target -filter '.name:Ingest .unit:(events/s OR server-sec/event OR p50-ms OR p99-ms OR peak-RSS-MiB)' "$raw" 2>/dev/null || true

@@ -2,7 +2,10 @@
 // physical ceiling: a bare net/http server that only reads each body.
 // Both run as their own processes and are loaded by the same client, so
 // that the ratio of their events/s is what the collector's work costs:
-// decoding, validation, dedupe, normalization, a durable store.
+// decoding, validation, dedupe, normalization, a durable store. A third
+// server, cmd/nostore, is the collector with a store that encodes each
+// trace and keeps nothing: its events/s bound what any store could reach,
+// and the gap to the collector's is the store's.
 //
 // # Running
 //
@@ -12,7 +15,8 @@
 //	go test -run '^$' -bench 'BenchmarkOverload$' -benchtime 1x ./ingest
 //	go test -run TestOverloadLosesNothing -v ./ingest
 //
-// The benchmarks build cmd/ceiling and ../collector/cmd/rastro-collector
+// The benchmarks build cmd/ceiling, cmd/nostore and
+// ../collector/cmd/rastro-collector
 // once per run with go build (RASTRO_COLLECTOR_BIN names a built collector
 // instead) and skip the collector when its package does not exist yet. The
 // collector runs as
@@ -27,10 +31,10 @@
 //
 // # What is measured
 //
-// BenchmarkIngest/target=ceiling|collector/batch=1|10|100/enc=plain|gzip
+// BenchmarkIngest/target=ceiling|nostore|collector/batch=1|10|100/enc=plain|gzip
 // sends b.N batches over 32 keep-alive connections with one request in
 // flight on each, and reports events/s acknowledged (204 from the ceiling,
-// accepted in a 200 from the collector), the CPU time per event of the
+// accepted in a 200 from the collector and from nostore), the CPU time per event of the
 // server process and of the client, the p50 and p99 latency of a request,
 // the server's peak RSS (VmHWM of /proc/PID/status) and the body bytes per
 // event; B/op and allocs/op are the client's. Each run starts a fresh

@@ -394,6 +394,39 @@ func TestCeilingProcess(t *testing.T) {
 	}
 }
 
+// TestNostoreProcess checks the instrument cmd/nostore: it acknowledges
+// every event of valid batches as the collector does (a 200 that counts
+// them accepted) and keeps none of them.
+func TestNostoreProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds and starts cmd/nostore")
+	}
+	srv := nostoreTarget.start(t, "")
+	defer srv.close(t)
+	bodies := NewBodies(10, 1)
+	for _, l := range []Load{
+		{Bodies: bodies, Conns: 8, Requests: 64},
+		{Bodies: bodies, Conns: 8, Gzip: true, Pre: bodies.Gzipped(64)},
+	} {
+		res := l.Run(context.Background(), srv.URL)
+		if err := checkServed(srv, &res, false); err != nil {
+			t.Fatal(err)
+		}
+		if res.Counts.Status[200] != 64 || res.AckedEvents != 640 {
+			t.Fatalf("gzip %v: %s, %d events acknowledged", l.Gzip, res.Counts, res.AckedEvents)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/v1/traces/export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || len(bytes.TrimSpace(body)) != 0 {
+		t.Fatalf("export: %d %q, want 200 and no trace", resp.StatusCode, body)
+	}
+}
+
 func TestLoadTimeout(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -29,8 +29,9 @@ func enc(gz bool) string {
 	return "plain"
 }
 
-// BenchmarkIngest loads the ceiling server (cmd/ceiling) and the collector,
-// each its own process, with the same client: 32 keep-alive connections,
+// BenchmarkIngest loads the ceiling server (cmd/ceiling), the collector
+// without its store (cmd/nostore) and the collector, each its own process,
+// with the same client: 32 keep-alive connections,
 // each with one POST /v1/batch in flight, b.N requests in all, every event
 // with an id never sent before. One op is one request. It reports
 // acknowledged events/s, the CPU time per event of the server process and
@@ -47,7 +48,7 @@ func BenchmarkIngest(b *testing.B) {
 	for _, batch := range []int{1, 10, 100} {
 		bodies := NewBodies(batch, 1)
 		for _, gz := range []bool{false, true} {
-			for _, tg := range []target{ceilingTarget, collectorTarget} {
+			for _, tg := range []target{ceilingTarget, nostoreTarget, collectorTarget} {
 				var (
 					srv   *server
 					owner *testing.B
@@ -199,7 +200,7 @@ func summary(res *Result, srv *server) string {
 // gets no answer at all; TestOverloadLosesNothing also checks that every
 // acknowledged event was stored.
 func BenchmarkOverload(b *testing.B) {
-	for _, tg := range []target{ceilingTarget, collectorTarget} {
+	for _, tg := range []target{ceilingTarget, nostoreTarget, collectorTarget} {
 		b.Run("target="+tg.name, func(b *testing.B) {
 			srv := tg.start(b, "")
 			defer srv.close(b)

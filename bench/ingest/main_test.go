@@ -16,6 +16,7 @@ var bins struct {
 	mu        sync.Mutex
 	dir       string
 	ceiling   built
+	nostore   built
 	collector built
 }
 
@@ -61,6 +62,25 @@ func ceilingBin(tb testing.TB) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		b.err = Build(ctx, ".", "github.com/rastrohq/rastro/bench/cmd/ceiling", b.path)
+	})
+	if b.err != nil {
+		tb.Fatal(b.err)
+	}
+	return b.path
+}
+
+// nostoreBin builds ../cmd/nostore once.
+func nostoreBin(tb testing.TB) string {
+	b := &bins.nostore
+	b.once.Do(func() {
+		dir, err := binDir()
+		if b.err = err; err != nil {
+			return
+		}
+		b.path = filepath.Join(dir, "nostore")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		b.err = Build(ctx, ".", "github.com/rastrohq/rastro/bench/cmd/nostore", b.path)
 	})
 	if b.err != nil {
 		tb.Fatal(b.err)
@@ -143,6 +163,21 @@ var (
 			tb.Fatal(err)
 		}
 		return &server{Process: p}
+	}}
+	// nostoreTarget is the collector without its store (cmd/nostore): how
+	// far from the ceiling the collector would be with a store that cost
+	// nothing.
+	nostoreTarget = target{name: "nostore", ok: 200, start: func(tb testing.TB, _ string, _ ...string) *server {
+		d, err := os.MkdirTemp(os.Getenv("RASTRO_BENCH_DATA"), "rastro-bench-nostore-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		p, err := Start(context.Background(), nostoreBin(tb), "-addr", "{addr}", "-data", d, "-write-key", WriteKey)
+		if err != nil {
+			_ = os.RemoveAll(d)
+			tb.Fatal(err)
+		}
+		return &server{Process: p, dataDir: d, ownData: true}
 	}}
 	collectorTarget = target{name: "collector", ok: 200, start: startCollector}
 )

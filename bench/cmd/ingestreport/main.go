@@ -1,8 +1,9 @@
 // Command ingestreport turns the output of bench/ingest's BenchmarkIngest
 // and BenchmarkOverload into the Markdown tables of the bench report: the
 // collector's events/s next to the ceiling's for each batch size and body
-// encoding, their ratio, latencies and peak RSS, and what the overload run
-// saw. Every number is the median of the runs. run.sh calls it:
+// encoding, and those of the collector without its store (cmd/nostore),
+// their ratios to the ceiling, CPU per event, latencies and peak RSS, and
+// what the overload run saw. Every number is the median of the runs. run.sh calls it:
 //
 //	go run ./cmd/ingestreport results/STAMP.txt
 package main
@@ -144,19 +145,15 @@ func encOrder(e string) int {
 
 func (rs *results) write(w io.Writer) {
 	if ks := rs.keys("Ingest"); len(ks) > 0 {
-		fmt.Fprintln(w, "| batch | body | ceiling events/s | collector events/s | collector/ceiling | server CPU µs/event ceiling / collector | p50 ms ceiling / collector | p99 ms ceiling / collector | peak RSS MiB ceiling / collector |")
-		fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+		fmt.Fprintln(w, "| batch | body | ceiling events/s | collector events/s | collector/ceiling | without store events/s | without store/ceiling | server CPU µs/event ceiling / without store / collector | p50 ms ceiling / collector | p99 ms ceiling / collector | peak RSS MiB ceiling / collector |")
+		fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 		for _, k := range ks {
-			ce, okC := rs.median(k, "ceiling", "events/s")
-			co, okK := rs.median(k, "collector", "events/s")
-			ratio := "—"
-			if okC && okK && ce > 0 {
-				ratio = fmt.Sprintf("%.2f", co/ce)
-			}
-			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", k.batch, k.enc,
-				rs.num(k, "ceiling", "events/s", si), rs.num(k, "collector", "events/s", si), ratio,
-				rs.pair(k, serverCPU, micros), rs.pair(k, "p50-ms", fixed(2)), rs.pair(k, "p99-ms", fixed(2)),
-				rs.pair(k, "peak-RSS-MiB", fixed(0)))
+			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k.batch, k.enc,
+				rs.num(k, "ceiling", "events/s", si), rs.num(k, "collector", "events/s", si), rs.ratio(k, "collector"),
+				rs.num(k, "nostore", "events/s", si), rs.ratio(k, "nostore"),
+				rs.join(k, serverCPU, micros, "ceiling", "nostore", "collector"),
+				rs.join(k, "p50-ms", fixed(2), "ceiling", "collector"), rs.join(k, "p99-ms", fixed(2), "ceiling", "collector"),
+				rs.join(k, "peak-RSS-MiB", fixed(0), "ceiling", "collector"))
 		}
 		if _, ok := rs.vals[ks[0]]["collector"]; !ok {
 			fmt.Fprintln(w, "\nNo collector results: collector/cmd/rastro-collector did not exist when this ran, or it was filtered out.")
@@ -188,8 +185,23 @@ func (rs *results) num(k key, target, unit string, f func(float64) string) strin
 	return "—"
 }
 
-func (rs *results) pair(k key, unit string, f func(float64) string) string {
-	return rs.num(k, "ceiling", unit, f) + " / " + rs.num(k, "collector", unit, f)
+// ratio is the target's median events/s over the ceiling's, or a dash.
+func (rs *results) ratio(k key, target string) string {
+	ce, okC := rs.median(k, "ceiling", "events/s")
+	v, ok := rs.median(k, target, "events/s")
+	if !okC || !ok || ce <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", v/ce)
+}
+
+// join writes the unit's medians of the targets, separated by slashes.
+func (rs *results) join(k key, unit string, f func(float64) string, targets ...string) string {
+	vs := make([]string, len(targets))
+	for i, t := range targets {
+		vs[i] = rs.num(k, t, unit, f)
+	}
+	return strings.Join(vs, " / ")
 }
 
 // serverCPU is the unit of BenchmarkIngest's server-ns/event as benchfmt

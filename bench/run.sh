@@ -5,6 +5,8 @@
 #   COUNT=6 ./run.sh     # runs per benchmark (default 6: benchstat gives a 95% confidence interval from 6 on)
 #   QUICK=1 ./run.sh     # one short run of each, to check that everything works
 #   INGEST=0 ./run.sh    # leave out the collector ingest benchmarks (ingest/)
+#   SDK=0 ./run.sh       # leave out the SDK and its peers (capture, delivery)
+#   COLLECTOR=0 ./run.sh # leave out the collector's package benchmarks (./collector/...)
 #   WIDGET=0 ./run.sh    # leave out the widget: sizes against the peers, time to ready in Chromium (widget/)
 #   PAGELOADS=10         # page loads per run of BenchmarkWidgetReady (each run reports their medians)
 #
@@ -49,17 +51,19 @@ if [[ "${WIDGET:-1}" != 0 ]]; then
 	fi
 fi
 
-echo "== peers: capture, delivered events/s, outage memory"
-run . -bench 'BenchmarkCapture$' -benchtime "${events}x" -count "$count"
-run . -bench 'BenchmarkDelivered$' -benchtime "${events}x" -count "$count"
-run . -bench 'BenchmarkOutageMemory$' -benchtime 1000000x -count "$count"
+if [[ "${SDK:-1}" != 0 ]]; then
+	echo "== peers: capture, delivered events/s, outage memory"
+	run . -bench 'BenchmarkCapture$' -benchtime "${events}x" -count "$count"
+	run . -bench 'BenchmarkDelivered$' -benchtime "${events}x" -count "$count"
+	run . -bench 'BenchmarkOutageMemory$' -benchtime 1000000x -count "$count"
 
-echo "== sdk: Capture alone, in parallel, validation, delivery"
-run "$root" -bench 'BenchmarkCapture$|BenchmarkCaptureParallel$|BenchmarkValidate$' -benchtime 1s -count "$count" ./sdk/
-run "$root" -bench 'BenchmarkDelivered$' -benchtime "${events}x" -count "$count" ./sdk/
+	echo "== sdk: Capture alone, in parallel, validation, delivery"
+	run "$root" -bench 'BenchmarkCapture$|BenchmarkCaptureParallel$|BenchmarkValidate$' -benchtime 1s -count "$count" ./sdk/
+	run "$root" -bench 'BenchmarkDelivered$' -benchtime "${events}x" -count "$count" ./sdk/
+fi
 
 # The collector's benchmarks, when it has some.
-if grep -rqs --include='*_test.go' '^func Benchmark' "$root/collector"; then
+if [[ "${COLLECTOR:-1}" != 0 ]] && grep -rqs --include='*_test.go' '^func Benchmark' "$root/collector"; then
 	echo "== collector"
 	run "$root" -bench . -benchtime 1s -count "$count" ./collector/...
 fi
@@ -105,18 +109,20 @@ fi
 	echo
 	go run ./cmd/summary -svg "results/$stamp.svg" \
 		-title "Rastro benchmarks $stamp ($(nproc) cores, $(go env GOVERSION))" "$raw"
-	echo "## Peers side by side (same event, same local server)"
-	echo
-	echo "Columns are SDKs; percentages compare each with Rastro (the first column)."
-	echo "\`BenchmarkCapture\`: one capture call while the SDK's buffer has room."
-	echo "\`BenchmarkDelivered\`: events/s from the first capture until close returned and the server decoded them all;"
-	echo "its sec/op is the caller's cost per event under sustained load. \`rastro\` sends gzip, \`rastro-plain\` plain JSON,"
-	echo "segment and posthog plain JSON."
-	echo
-	echo '```'
-	go tool benchstat -col /sdk -filter "pkg:github.com/rastrohq/rastro/bench .name:(Capture OR Delivered)" "$raw" 2>/dev/null || go tool benchstat "$raw"
-	echo '```'
-	echo
+	if [[ "${SDK:-1}" != 0 ]]; then
+		echo "## Peers side by side (same event, same local server)"
+		echo
+		echo "Columns are SDKs; percentages compare each with Rastro (the first column)."
+		echo "\`BenchmarkCapture\`: one capture call while the SDK's buffer has room."
+		echo "\`BenchmarkDelivered\`: events/s from the first capture until close returned and the server decoded them all;"
+		echo "its sec/op is the caller's cost per event under sustained load. \`rastro\` sends gzip, \`rastro-plain\` plain JSON,"
+		echo "segment and posthog plain JSON."
+		echo
+		echo '```'
+		go tool benchstat -col /sdk -filter "pkg:github.com/rastrohq/rastro/bench .name:(Capture OR Delivered)" "$raw" 2>/dev/null || go tool benchstat "$raw"
+		echo '```'
+		echo
+	fi
 	if [[ "${INGEST:-1}" != 0 ]]; then
 		echo "## Collector ingest vs the net/http ceiling"
 		echo

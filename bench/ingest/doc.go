@@ -16,10 +16,9 @@
 //	go test -run TestOverloadLosesNothing -v ./ingest
 //
 // The benchmarks build cmd/ceiling, cmd/nostore and
-// ../collector/cmd/rastro-collector
-// once per run with go build (RASTRO_COLLECTOR_BIN names a built collector
-// instead) and skip the collector when its package does not exist yet. The
-// collector runs as
+// ../collector/cmd/rastro-collector once per run with go build
+// (RASTRO_COLLECTOR_BIN names a built collector instead) and skip the
+// collector when its package does not exist yet. The collector runs as
 //
 //	rastro-collector serve -addr 127.0.0.1:PORT -data TMPDIR -write-key wk_bench
 //
@@ -34,11 +33,11 @@
 // BenchmarkIngest/target=ceiling|nostore|collector/batch=1|10|100/enc=plain|gzip
 // sends b.N batches over 32 keep-alive connections with one request in
 // flight on each, and reports events/s acknowledged (204 from the ceiling,
-// accepted in a 200 from the collector and from nostore), the CPU time per event of the
-// server process and of the client, the p50 and p99 latency of a request,
-// the server's peak RSS (VmHWM of /proc/PID/status) and the body bytes per
-// event; B/op and allocs/op are the client's. Each run starts a fresh
-// server.
+// accepted in a 200 from the collector and from nostore), the CPU time per
+// event of the server process and of the client, the p50 and p99 latency
+// of a request, the server's peak RSS (VmHWM of /proc/PID/status) and the
+// body bytes per event; B/op and allocs/op are the client's. Each run
+// starts a fresh server.
 //
 // Events are about 330 bytes of JSON, of kinds star, nps, csat, click and
 // comment, with touchpoint, channel, journey, user and session ids, a

@@ -31,8 +31,8 @@ func enc(gz bool) string {
 
 // BenchmarkIngest loads the ceiling server (cmd/ceiling), the collector
 // without its store (cmd/nostore) and the collector, each its own process,
-// with the same client: 32 keep-alive connections,
-// each with one POST /v1/batch in flight, b.N requests in all, every event
+// with the same client: 32 keep-alive connections, each with one POST
+// /v1/batch in flight, b.N requests in all, every event
 // with an id never sent before. One op is one request. It reports
 // acknowledged events/s, the CPU time per event of the server process and
 // of the client, the p50 and p99 latency of a request, the peak RSS of the
@@ -200,7 +200,7 @@ func summary(res *Result, srv *server) string {
 // gets no answer at all; TestOverloadLosesNothing also checks that every
 // acknowledged event was stored.
 func BenchmarkOverload(b *testing.B) {
-	for _, tg := range []target{ceilingTarget, nostoreTarget, collectorTarget} {
+	for _, tg := range []target{ceilingTarget, collectorTarget} {
 		b.Run("target="+tg.name, func(b *testing.B) {
 			srv := tg.start(b, "")
 			defer srv.close(b)

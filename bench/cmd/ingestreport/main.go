@@ -3,7 +3,8 @@
 // collector's events/s next to the ceiling's for each batch size and body
 // encoding, and those of the collector without its store (cmd/nostore),
 // their ratios to the ceiling, CPU per event, latencies and peak RSS, and
-// what the overload run saw. Every number is the median of the runs. run.sh calls it:
+// what the overload run saw. Every number is the median of the runs.
+// run.sh calls it:
 //
 //	go run ./cmd/ingestreport results/STAMP.txt
 package main

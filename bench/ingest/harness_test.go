@@ -366,19 +366,7 @@ func TestCeilingProcess(t *testing.T) {
 	}
 	srv := ceilingTarget.start(t, "")
 	for _, batch := range []int{1, 10, 100} {
-		bodies := NewBodies(batch, 1)
-		for _, l := range []Load{
-			{Bodies: bodies, Conns: 8, Requests: 64},
-			{Bodies: bodies, Conns: 8, Gzip: true, Pre: bodies.Gzipped(64)},
-		} {
-			res := l.Run(context.Background(), srv.URL)
-			if err := checkServed(srv, &res, false); err != nil {
-				t.Fatal(err)
-			}
-			if res.Counts.Status[204] != 64 || res.AckedEvents != int64(64*batch) {
-				t.Fatalf("batch %d, gzip %v: %s, %d events acknowledged", batch, l.Gzip, res.Counts, res.AckedEvents)
-			}
-		}
+		checkAcksAll(t, srv, batch, 204)
 	}
 	if rss, err := srv.PeakRSS(); err != nil || rss < 1<<20 {
 		t.Errorf("peak RSS %d, %v", rss, err)
@@ -394,6 +382,26 @@ func TestCeilingProcess(t *testing.T) {
 	}
 }
 
+// checkAcksAll sends srv 64 batches of batch events over 8 connections,
+// plain and then gzipped, and fails t unless every one is answered with
+// status and every event acknowledged.
+func checkAcksAll(t *testing.T, srv *server, batch, status int) {
+	t.Helper()
+	bodies := NewBodies(batch, 1)
+	for _, l := range []Load{
+		{Bodies: bodies, Conns: 8, Requests: 64},
+		{Bodies: bodies, Conns: 8, Gzip: true, Pre: bodies.Gzipped(64)},
+	} {
+		res := l.Run(context.Background(), srv.URL)
+		if err := checkServed(srv, &res, false); err != nil {
+			t.Fatal(err)
+		}
+		if res.Counts.Status[status] != 64 || res.AckedEvents != int64(64*batch) {
+			t.Fatalf("batch %d, gzip %v: %s, %d events acknowledged", batch, l.Gzip, res.Counts, res.AckedEvents)
+		}
+	}
+}
+
 // TestNostoreProcess checks the instrument cmd/nostore: it acknowledges
 // every event of valid batches as the collector does (a 200 that counts
 // them accepted) and keeps none of them.
@@ -403,19 +411,7 @@ func TestNostoreProcess(t *testing.T) {
 	}
 	srv := nostoreTarget.start(t, "")
 	defer srv.close(t)
-	bodies := NewBodies(10, 1)
-	for _, l := range []Load{
-		{Bodies: bodies, Conns: 8, Requests: 64},
-		{Bodies: bodies, Conns: 8, Gzip: true, Pre: bodies.Gzipped(64)},
-	} {
-		res := l.Run(context.Background(), srv.URL)
-		if err := checkServed(srv, &res, false); err != nil {
-			t.Fatal(err)
-		}
-		if res.Counts.Status[200] != 64 || res.AckedEvents != 640 {
-			t.Fatalf("gzip %v: %s, %d events acknowledged", l.Gzip, res.Counts, res.AckedEvents)
-		}
-	}
+	checkAcksAll(t, srv, 10, 200)
 	resp, err := http.Get(srv.URL + "/v1/traces/export")
 	if err != nil {
 		t.Fatal(err)

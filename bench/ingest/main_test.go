@@ -52,35 +52,26 @@ func binDir() (string, error) {
 
 // ceilingBin builds ../cmd/ceiling once.
 func ceilingBin(tb testing.TB) string {
-	b := &bins.ceiling
-	b.once.Do(func() {
-		dir, err := binDir()
-		if b.err = err; err != nil {
-			return
-		}
-		b.path = filepath.Join(dir, "ceiling")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		b.err = Build(ctx, ".", "github.com/rastrohq/rastro/bench/cmd/ceiling", b.path)
-	})
-	if b.err != nil {
-		tb.Fatal(b.err)
-	}
-	return b.path
+	return buildOnce(tb, &bins.ceiling, "ceiling", "github.com/rastrohq/rastro/bench/cmd/ceiling")
 }
 
 // nostoreBin builds ../cmd/nostore once.
 func nostoreBin(tb testing.TB) string {
-	b := &bins.nostore
+	return buildOnce(tb, &bins.nostore, "nostore", "github.com/rastrohq/rastro/bench/cmd/nostore")
+}
+
+// buildOnce builds the bench module's package pkg into the binary
+// directory as name, the first time it is called with b.
+func buildOnce(tb testing.TB, b *built, name, pkg string) string {
 	b.once.Do(func() {
 		dir, err := binDir()
 		if b.err = err; err != nil {
 			return
 		}
-		b.path = filepath.Join(dir, "nostore")
+		b.path = filepath.Join(dir, name)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		b.err = Build(ctx, ".", "github.com/rastrohq/rastro/bench/cmd/nostore", b.path)
+		b.err = Build(ctx, ".", pkg, b.path)
 	})
 	if b.err != nil {
 		tb.Fatal(b.err)

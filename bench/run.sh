@@ -135,6 +135,8 @@ fi
 		echo "server's VmHWM. Client and server share the machine's $(nproc) cores; load average before these runs: $ingest_load."
 		echo "\`without store\` is \`cmd/nostore\`: the same collector server whose store encodes each trace and keeps nothing,"
 		echo "the most any store could let the collector reach; the rest of the gap to the ceiling is the store's."
+		echo "\`synced log only\` is \`cmd/nostore -fsync\`: the store appends the encoded traces to a file and answers after an"
+		echo "fdatasync (one for every call waiting), the least a store that acknowledges only durable traces does (no dedupe, no index)."
 		echo "Medians of $count runs of ${ingest_time} each:"
 		echo
 		if ((${#ingest_failed[@]})); then

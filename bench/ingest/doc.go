@@ -5,7 +5,9 @@
 // decoding, validation, dedupe, normalization, a durable store. A third
 // server, cmd/nostore, is the collector with a store that encodes each
 // trace and keeps nothing: its events/s bound what any store could reach,
-// and the gap to the collector's is the store's.
+// and the gap to the collector's is the store's. A fourth, nostore
+// -fsync, only appends the encoded traces to a file and answers after an
+// fdatasync: what the least durable store would reach.
 //
 // # Running
 //
@@ -30,14 +32,14 @@
 //
 // # What is measured
 //
-// BenchmarkIngest/target=ceiling|nostore|collector/batch=1|10|100/enc=plain|gzip
+// BenchmarkIngest/target=ceiling|nostore|logonly|collector/batch=1|10|100/enc=plain|gzip
 // sends b.N batches over 32 keep-alive connections with one request in
 // flight on each, and reports events/s acknowledged (204 from the ceiling,
-// accepted in a 200 from the collector and from nostore), the CPU time per
-// event of the server process and of the client, the p50 and p99 latency
-// of a request, the server's peak RSS (VmHWM of /proc/PID/status) and the
-// body bytes per event; B/op and allocs/op are the client's. Each run
-// starts a fresh server.
+// accepted in a 200 from the others), the CPU time per event of the
+// server process and of the client, the p50 and p99 latency of a request,
+// the server's peak RSS (VmHWM of /proc/PID/status) and the body bytes per
+// event; B/op and allocs/op are the client's. Each run starts a fresh
+// server.
 //
 // Events are about 330 bytes of JSON, of kinds star, nps, csat, click and
 // comment, with touchpoint, channel, journey, user and session ids, a

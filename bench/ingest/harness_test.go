@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -404,14 +406,32 @@ func checkAcksAll(t *testing.T, srv *server, batch, status int) {
 
 // TestNostoreProcess checks the instrument cmd/nostore: it acknowledges
 // every event of valid batches as the collector does (a 200 that counts
-// them accepted) and keeps none of them.
+// them accepted) and keeps none of them in its store; with -fsync its log
+// holds every trace it acknowledged.
 func TestNostoreProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds and starts cmd/nostore")
 	}
-	srv := nostoreTarget.start(t, "")
-	defer srv.close(t)
-	checkAcksAll(t, srv, 10, 200)
+	for _, tg := range []target{nostoreTarget, logonlyTarget} {
+		t.Run(tg.name, func(t *testing.T) {
+			srv := tg.start(t, "")
+			defer srv.close(t)
+			checkAcksAll(t, srv, 10, 200)
+			checkKeptNothing(t, srv)
+			log, err := os.ReadFile(filepath.Join(srv.dataDir, "log"))
+			switch {
+			case tg.name == "nostore" && !os.IsNotExist(err):
+				t.Errorf("nostore without -fsync wrote a log (%v)", err)
+			case tg.name == "logonly" && bytes.Count(log, []byte(`"specversion"`)) != 2*640:
+				t.Errorf("the log holds %d traces, want the 1280 acknowledged (%v)", bytes.Count(log, []byte(`"specversion"`)), err)
+			}
+		})
+	}
+}
+
+// checkKeptNothing fails t unless srv's export is empty.
+func checkKeptNothing(t *testing.T, srv *server) {
+	t.Helper()
 	resp, err := http.Get(srv.URL + "/v1/traces/export")
 	if err != nil {
 		t.Fatal(err)

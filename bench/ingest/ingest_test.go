@@ -30,8 +30,8 @@ func enc(gz bool) string {
 }
 
 // BenchmarkIngest loads the ceiling server (cmd/ceiling), the collector
-// without its store (cmd/nostore) and the collector, each its own process,
-// with the same client: 32 keep-alive connections, each with one POST
+// without its store (cmd/nostore), with only a synced log (nostore -fsync)
+// and the collector, each its own process, with the same client: 32 keep-alive connections, each with one POST
 // /v1/batch in flight, b.N requests in all, every event
 // with an id never sent before. One op is one request. It reports
 // acknowledged events/s, the CPU time per event of the server process and
@@ -48,7 +48,7 @@ func BenchmarkIngest(b *testing.B) {
 	for _, batch := range []int{1, 10, 100} {
 		bodies := NewBodies(batch, 1)
 		for _, gz := range []bool{false, true} {
-			for _, tg := range []target{ceilingTarget, nostoreTarget, collectorTarget} {
+			for _, tg := range []target{ceilingTarget, nostoreTarget, logonlyTarget, collectorTarget} {
 				var (
 					srv   *server
 					owner *testing.B

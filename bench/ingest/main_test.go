@@ -159,19 +159,32 @@ var (
 	// far from the ceiling the collector would be with a store that cost
 	// nothing.
 	nostoreTarget = target{name: "nostore", ok: 200, start: func(tb testing.TB, _ string, _ ...string) *server {
-		d, err := os.MkdirTemp(os.Getenv("RASTRO_BENCH_DATA"), "rastro-bench-nostore-")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		p, err := Start(context.Background(), nostoreBin(tb), "-addr", "{addr}", "-data", d, "-write-key", WriteKey)
-		if err != nil {
-			_ = os.RemoveAll(d)
-			tb.Fatal(err)
-		}
-		return &server{Process: p, dataDir: d, ownData: true}
+		return startNostore(tb)
+	}}
+	// logonlyTarget is cmd/nostore -fsync: the collector with the least a
+	// durable store does, an append to a file and an fdatasync before the
+	// answer, many calls a sync.
+	logonlyTarget = target{name: "logonly", ok: 200, start: func(tb testing.TB, _ string, _ ...string) *server {
+		return startNostore(tb, "-fsync")
 	}}
 	collectorTarget = target{name: "collector", ok: 200, start: startCollector}
 )
+
+// startNostore runs cmd/nostore with flags and a data directory of its
+// own, removed by close.
+func startNostore(tb testing.TB, flags ...string) *server {
+	d, err := os.MkdirTemp(os.Getenv("RASTRO_BENCH_DATA"), "rastro-bench-nostore-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	args := append([]string{"-addr", "{addr}", "-data", d, "-write-key", WriteKey}, flags...)
+	p, err := Start(context.Background(), nostoreBin(tb), args...)
+	if err != nil {
+		_ = os.RemoveAll(d)
+		tb.Fatal(err)
+	}
+	return &server{Process: p, dataDir: d, ownData: true}
+}
 
 // startCollector runs rastro-collector serve -addr ADDR -data DIR
 // -write-key wk_bench, then flags, then those in $RASTRO_COLLECTOR_FLAGS.

@@ -297,18 +297,18 @@
 // every trace from its columns on reads.
 //
 // Measured against the collector's HTTP ingest (bench/ingest, 32
-// connections, batches of 1, 10 and 100 events) and not kept: pages of 1
-// or 2 KiB (no change in events/s or CPU); a commit delay, the writer
+// connections, batches of 1, 10 and 100 events) and not kept: pages of 1 or
+// 2 KiB (no gain; 1 KiB a little slower); a commit delay, the writer
 // waiting 0.2 to 1 ms for more calls when a group had fewer than 24 rows
-// (at batch 1 commits grew from 13 rows, server CPU fell from 109 to 86 µs
-// an event, events/s stayed the same: the writer's turn is the bound, not
-// the CPU). What taking the fsync off the writer's path could gain, as
-// -sync normal (3 interleaved runs, medians): 9.2k -> 11.3k events/s at
-// batch 1, 28.3k -> 31.6k at 10, 52.3k -> 57.7k at 100. Acknowledging
-// from an fsynced log of the encoded rows and inserting behind it in
-// transactions of 2,000 rows, emulated at its best (no dedupe lookups):
-// 9.6k -> 12.2k, 30.8k -> 39.7k, 51.6k -> 51.6k. Neither was built;
-// RATIONALE.md says why and what bounds the collector here.
+// (at batch 1, where groups averaged 13 rows, server CPU fell from 109 to
+// 86 µs an event and events/s stayed the same: the writer's turn is the
+// bound, not the CPU). What taking the fsync off the writer's path could
+// gain, as -sync normal (3 interleaved runs, medians): 9.2k -> 11.3k
+// events/s at batch 1, 28.3k -> 31.6k at 10, 52.3k -> 57.7k at 100.
+// Acknowledging from an fsynced log of the encoded rows and inserting
+// behind it in transactions of 2,000 rows, emulated at its best (no dedupe
+// lookups): 9.6k -> 12.2k, 30.8k -> 39.7k, 51.6k -> 51.6k. Neither was
+// built; RATIONALE.md says why and what bounds the collector here.
 //
 // # Why this engine
 //

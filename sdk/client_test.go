@@ -293,6 +293,10 @@ func TestCloseRespectsItsDeadline(t *testing.T) {
 			cfg := testConfig(f.URL())
 			cfg.Timeout = time.Minute
 			cfg.MaxPause = time.Hour
+			// Longer than any pause, so a batch answered before Close
+			// waits instead of being dropped as retries_exhausted: on a
+			// slow machine some batches are answered before Close runs.
+			cfg.RetryMaxElapsed = 2 * time.Hour
 			c, err := New(cfg)
 			require.NoError(t, err)
 			captureN(t, c, 300)

@@ -23,7 +23,7 @@ widget:
 run: build
 	@echo "Rastro collector on http://$(ADDR)/  (write key: wk_demo; store: $(DATA)/)"
 	@echo "  send:    curl -H 'Authorization: Bearer wk_demo' -d '{\"events\":[{\"id\":\"my-first-event\",\"kind\":\"star\",\"touchpoint\":\"checkout\",\"value\":4}]}' http://$(ADDR)/v1/batch"
-	@echo "  look:    http://$(ADDR)/ui (dashboard)   http://$(ADDR)/widget/ (browser bundle)"
+	@echo "  look:    http://$(ADDR)/ui (dashboard)   http://$(ADDR)/widget/rastro.js (widget loader)"
 	@echo "  read:    http://$(ADDR)/v1/traces   http://$(ADDR)/v1/summary?group_by=touchpoint   http://$(ADDR)/v1/insights/trends"
 	@echo "  operate: http://$(ADDR)/healthz   http://$(ADDR)/metrics"
 	$(BIN)/rastro-collector serve -addr $(ADDR) -data $(DATA) -write-key wk_demo -widget-dir wasm/dist -demo

@@ -149,7 +149,7 @@ fi
 		echo "$RASTRO_OVERLOAD_TIME, never honouring Retry-After, against the collector's default limits."
 		echo "\`go test ./ingest\` (TestOverloadLosesNothing) checks that every event acknowledged in such a run is in the export."
 		echo
-		echo "benchstat, the three servers side by side (\`-col /target\`):"
+		echo "benchstat, the four servers side by side (\`-col /target\`):"
 		echo
 		echo '```'
 		go tool benchstat -col /target -filter '.name:Ingest .unit:(events/s OR server-sec/event OR p50-ms OR p99-ms OR peak-RSS-MiB)' "$raw" 2>/dev/null || true

@@ -31,9 +31,10 @@ func enc(gz bool) string {
 
 // BenchmarkIngest loads the ceiling server (cmd/ceiling), the collector
 // without its store (cmd/nostore), with only a synced log (nostore -fsync)
-// and the collector, each its own process, with the same client: 32 keep-alive connections, each with one POST
-// /v1/batch in flight, b.N requests in all, every event
-// with an id never sent before. One op is one request. It reports
+// and the collector, each its own process, with the same client: 32
+// keep-alive connections, each with one POST /v1/batch in flight, b.N
+// requests in all, every event with an id never sent before. One op is
+// one request. It reports
 // acknowledged events/s, the CPU time per event of the server process and
 // of the client, the p50 and p99 latency of a request, the peak RSS of the
 // server process, the body bytes per event; B/op and allocs/op are the
